@@ -1,0 +1,22 @@
+"""The navigation bar, by role."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Perm
+
+
+def navigation_for(user) -> list[tuple[str, str]]:
+    items = [(_("Home"), reverse("core:home"))]
+    if not user.is_authenticated:
+        return items
+    if user.holds(Perm.VIEW_USER):
+        items.append((_("Accounts"), reverse("accounts:console_users")))
+    if user.holds(Perm.VIEW_AUDIT):
+        items.append((_("Audit log"), reverse("audit:console_events")))
+    if user.holds(Perm.ADMIN_SITE):
+        items.append((_("System admin"), reverse("admin:index")))
+    items.append((_("My account"), reverse("accounts:me")))
+    return items

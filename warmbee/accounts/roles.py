@@ -1,0 +1,105 @@
+"""Roles and what each may do. One table; scope comes from where a role is granted."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from warmbee.regions.models import Level
+
+
+class Role(models.TextChoices):
+    WORKER = "worker", _("Worker")
+    STATION_HOST = "station_host", _("Station host")
+    PROVIDER = "provider", _("Service provider")
+    COMMUNITY_OFFICER = "community_officer", _("Community officer")
+    DISTRICT_OFFICER = "district_officer", _("District officer")
+    CITY_OFFICER = "city_officer", _("City officer")
+    PROVINCE_OFFICER = "province_officer", _("Province officer")
+    AUDITOR = "auditor", _("Auditor")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+
+
+# 三权分立 (R6): an account holding one of these holds no other role at all.
+SEPARATED_ROLES = frozenset({Role.AUDITOR, Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN})
+OFFICER_ROLES = frozenset(
+    {Role.COMMUNITY_OFFICER, Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_OFFICER}
+)
+# Staff: everyone who works on other people's data; MFA applies to them (R11).
+STAFF_ROLES = OFFICER_ROLES | SEPARATED_ROLES | {Role.PROVIDER}
+
+# Where each role may be granted.
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    Role.WORKER: frozenset({Level.COUNTY, Level.TOWNSHIP, Level.COMMUNITY, Level.PREFECTURE}),
+    Role.STATION_HOST: frozenset({Level.COUNTY, Level.TOWNSHIP, Level.COMMUNITY}),
+    Role.PROVIDER: frozenset({Level.PREFECTURE, Level.COUNTY, Level.TOWNSHIP}),
+    Role.COMMUNITY_OFFICER: frozenset({Level.TOWNSHIP, Level.COMMUNITY}),
+    Role.DISTRICT_OFFICER: frozenset({Level.COUNTY}),
+    # Municipalities (Beijing, Shanghai …) are province-level cities.
+    Role.CITY_OFFICER: frozenset({Level.PREFECTURE, Level.PROVINCE}),
+    Role.PROVINCE_OFFICER: frozenset({Level.PROVINCE}),
+    Role.AUDITOR: frozenset(Level.values),
+    Role.SECURITY_ADMIN: frozenset(Level.values),
+    Role.SYSTEM_ADMIN: frozenset(Level.values),
+}
+
+
+class Perm:
+    """Permission names. Granted through roles only; checked by ``scoping``."""
+
+    VIEW_USER = "accounts.view_user"
+    MANAGE_USER = "accounts.manage_user"
+    GRANT_ROLE = "accounts.grant_role"
+    UNLOCK_USER = "accounts.unlock_user"
+    VIEW_AUDIT = "audit.view_event"
+    ADMIN_SITE = "core.admin_site"
+    CONSOLE = "core.console"
+
+
+_OFFICER = {Perm.VIEW_USER, Perm.MANAGE_USER, Perm.GRANT_ROLE, Perm.UNLOCK_USER, Perm.CONSOLE}
+
+ROLE_PERMS: dict[str, frozenset[str]] = {
+    Role.WORKER: frozenset(),
+    Role.STATION_HOST: frozenset(),
+    Role.PROVIDER: frozenset(),
+    Role.COMMUNITY_OFFICER: frozenset({Perm.VIEW_USER, Perm.CONSOLE}),
+    Role.DISTRICT_OFFICER: frozenset(_OFFICER),
+    Role.CITY_OFFICER: frozenset(_OFFICER),
+    Role.PROVINCE_OFFICER: frozenset(_OFFICER),
+    # The auditor reads and exports the audit log, nothing else.
+    Role.AUDITOR: frozenset({Perm.VIEW_AUDIT, Perm.CONSOLE}),
+    # The security administrator manages accounts, roles and locks; sees masked data only.
+    Role.SECURITY_ADMIN: frozenset(
+        {Perm.VIEW_USER, Perm.MANAGE_USER, Perm.GRANT_ROLE, Perm.UNLOCK_USER, Perm.CONSOLE}
+    ),
+    # The system administrator runs the Django admin over reference data, no business data.
+    Role.SYSTEM_ADMIN: frozenset({Perm.ADMIN_SITE}),
+}
+
+# Which roles a holder of each role may grant (always within their own scope).
+GRANTABLE: dict[str, frozenset[str]] = {
+    Role.DISTRICT_OFFICER: frozenset(
+        {Role.WORKER, Role.STATION_HOST, Role.PROVIDER, Role.COMMUNITY_OFFICER}
+    ),
+    Role.CITY_OFFICER: frozenset(
+        {
+            Role.WORKER,
+            Role.STATION_HOST,
+            Role.PROVIDER,
+            Role.COMMUNITY_OFFICER,
+            Role.DISTRICT_OFFICER,
+        }
+    ),
+    Role.PROVINCE_OFFICER: frozenset(
+        {
+            Role.WORKER,
+            Role.STATION_HOST,
+            Role.PROVIDER,
+            Role.COMMUNITY_OFFICER,
+            Role.DISTRICT_OFFICER,
+            Role.CITY_OFFICER,
+        }
+    ),
+    Role.SECURITY_ADMIN: frozenset(Role.values),
+}

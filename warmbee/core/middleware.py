@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.conf import settings
+
+from . import context
+from .net import client_ip
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from a trusted ``X-Request-ID`` when well-formed)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        request.client_ip = client_ip(request)
+        token = context.bind(
+            context.RequestContext(request_id=request_id, ip=request.client_ip, channel="web")
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """CSP on every response; ``Cache-Control: no-store`` on anything for a signed-in user (R46)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store"
+            response.setdefault("Vary", "Cookie")
+        return response

@@ -1,0 +1,358 @@
+"""WarmBee settings.
+
+Configuration comes only from environment variables (``WARMBEE_*``); every one is listed with
+its default in ``docs/operations.md``. Two profiles:
+
+* ``embedded`` (default): SQLite in ``WARMBEE_DATA_DIR``, database-backed cache and task queue,
+  keys generated once into the data directory. What ``make run`` starts.
+* ``production``: every secret must come from the environment, HTTPS-only cookies with the
+  ``__Host-`` prefix, HSTS, MFA required for staff. ``manage.py check --deploy`` is clean.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"WARMBEE_{name}", default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"WARMBEE_{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WARMBEE_{name} must be an integer, not {value!r}") from exc
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+PROFILE = env("PROFILE", "embedded")
+if PROFILE not in {"embedded", "production"}:
+    raise ImproperlyConfigured("WARMBEE_PROFILE must be 'embedded' or 'production'")
+PRODUCTION = PROFILE == "production"
+
+DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def secret_from_env_or_file(name: str, filename: str) -> str:
+    """A secret from ``WARMBEE_<name>``; on the embedded tier, generated once into the data dir.
+
+    The production profile refuses to start without the variable, so a key never silently
+    changes between servers.
+    """
+    value = env(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"WARMBEE_{name} must be set in the production profile")
+    keys_dir = DATA_DIR / "keys"
+    path = keys_dir / filename
+    if not path.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+SECRET_KEY = secret_from_env_or_file("SECRET_KEY", "secret_key")
+# Keys for the audit chain and for personal-data encryption live outside the database.
+AUDIT_KEY = secret_from_env_or_file("AUDIT_KEY", "audit_key")
+FIELD_ENCRYPTION_KEYS = [
+    k for k in (env("FIELD_ENCRYPTION_KEYS") or "").split(",") if k.strip()
+] or [secret_from_env_or_file("FIELD_ENCRYPTION_KEY", "field_key")]
+BLIND_INDEX_KEY = secret_from_env_or_file("BLIND_INDEX_KEY", "blind_index_key")
+
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if not PRODUCTION else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "django_htmx",
+    "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "warmbee.core",
+    "warmbee.regions",
+    "warmbee.accounts",
+    "warmbee.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "warmbee.core.middleware.RequestContextMiddleware",
+    "warmbee.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "warmbee.accounts.middleware.SessionPolicyMiddleware",
+    "warmbee.accounts.middleware.AdminNetworkMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "warmbee.urls"
+WSGI_APPLICATION = "warmbee.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "warmbee.core.context_processors.site",
+            ],
+        },
+    }
+]
+
+# --- Database --------------------------------------------------------------------------------
+# SQLite is the embedded default; a URL such as postgres://user@host/db selects PostgreSQL.
+SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 20000)
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS};"
+    "PRAGMA foreign_keys=ON"
+)
+
+_database_url = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'warmbee.sqlite3'}"
+_db = dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        "init_command": SQLITE_PRAGMAS,
+    }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})
+else:
+    raise ImproperlyConfigured("WARMBEE_DATABASE_URL must point to SQLite or PostgreSQL")
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Refuse to run on unsafe durability settings (R42); see warmbee.core.durability.
+DURABILITY_CHECK = env_bool("DURABILITY_CHECK", True)
+
+# --- Cache, sessions, tasks ------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "warmbee",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    # Shared by every process of the embedded tier (web server and task worker).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "warmbee_cache",
+        }
+    }
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
+SESSION_SAVE_EVERY_REQUEST = False
+# Staff sessions end after this much idle time (R12); workers keep the absolute lifetime only.
+STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_MINUTES", 30) * 60
+SESSION_ABSOLUTE_SECONDS = SESSION_COOKIE_AGE
+# Sensitive actions need a login or re-authentication this recent (R13).
+REAUTH_MAX_AGE_SECONDS = env_int("REAUTH_MINUTES", 5) * 60
+# Staff accounts idle this long are disabled by the daily job (R8).
+STAFF_DISABLE_AFTER_DAYS = env_int("STAFF_DISABLE_AFTER_DAYS", 90)
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if env_bool("TASKS_IMMEDIATE", False):
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# --- Authentication --------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "warmbee.accounts.auth.PhoneBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "core:home"
+
+# Password policy profile (R9): "asvs" (length and block-lists) or "mlps" (adds character
+# classes and expiry).
+PASSWORD_POLICY = env("PASSWORD_POLICY", "asvs")
+PASSWORD_EXPIRY_DAYS = env_int("PASSWORD_EXPIRY_DAYS", 90)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "warmbee.accounts.passwords.PolicyValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+# Lockout without user enumeration (R10): 5 failures within 15 minutes lock that phone number
+# for 15 minutes; a separate per-IP throttle lives in accounts.services.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCK_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "phone"
+AXES_USERNAME_CALLABLE = "warmbee.accounts.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "warmbee.core.net.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "warmbee.accounts.views.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+AXES_SENSITIVE_PARAMETERS = ["username", "phone", "ip_address"]
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 50)
+# axes.W006 asks for per-IP lockout too; couriers share carrier NAT addresses, so the per-IP
+# throttle is a separate, higher limit in accounts.services.login_attempt.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# MFA for staff (R11): "required" in production, "optional" on the embedded tier by default.
+STAFF_MFA = env("STAFF_MFA", "required" if PRODUCTION else "optional")
+if STAFF_MFA not in {"required", "optional"}:
+    raise ImproperlyConfigured("WARMBEE_STAFF_MFA must be 'required' or 'optional'")
+OTP_TOTP_ISSUER = env("OTP_ISSUER", "WarmBee 暖蜂")
+
+# Staff console and Django admin only from these networks (R15), and client IPs only from
+# trusted proxies' X-Forwarded-For.
+ADMIN_ALLOWED_CIDRS = env_list("ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# --- Internationalisation --------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+FORMAT_MODULE_PATH = ["warmbee.core.formats"]
+
+# --- Static and media ------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "/media-not-served-directly/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+BACKUP_DIR = Path(env("BACKUP_DIR", str(DATA_DIR / "backups")))
+
+# --- Security headers (R46) ------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+else:
+    SESSION_COOKIE_NAME = "warmbee_session"
+    CSRF_COOKIE_NAME = "warmbee_csrf"
+
+# --- Logging: structured, no personal data (R19) ---------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "warmbee.core.logging.ScrubPersonalData"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["scrub"],
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# --- WarmBee ---------------------------------------------------------------------------------
+SITE_NAME = env("SITE_NAME", "暖蜂 WarmBee")
+# The region a deployment serves; the home page and demo data start here.
+HOME_REGION = env("HOME_REGION", "230600")
+DEMO_CREDENTIALS_FILE = Path(env("DEMO_CREDENTIALS_FILE", str(DATA_DIR / "demo-credentials.txt")))
+# Fail-closed data layer (R2): evaluating a scoped queryset without a scope raises.
+SCOPE_STRICT = env_bool("SCOPE_STRICT", DEBUG)
+ADMIN_APPS = ("regions", "django_tasks_db")
+CSRF_FAILURE_VIEW = "warmbee.core.views.csrf_failure"

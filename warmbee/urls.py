@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .api import api
+
+admin.site.site_header = "暖蜂 WarmBee"
+admin.site.site_title = "WarmBee"
+
+urlpatterns = [
+    path("", include("warmbee.core.urls")),
+    path("", include("warmbee.accounts.urls")),
+    path("", include("warmbee.audit.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "warmbee.core.views.error_400"
+handler403 = "warmbee.core.views.error_403"
+handler404 = "warmbee.core.views.error_404"
+handler500 = "warmbee.core.views.error_500"
