@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "warmbee.accounts.middleware.SessionPolicyMiddleware",
     "warmbee.accounts.middleware.AdminNetworkMiddleware",
+    "warmbee.core.middleware.DomainErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -10,7 +10,7 @@ from warmbee.regions.models import Region
 
 from .models import RoleAssignment, User
 from .roles import Perm
-from .scoping import access, grant_paths
+from .scoping import access, authorize, grant_paths
 
 
 @dataclass
@@ -22,6 +22,7 @@ class UserFilters:
 
 
 def user_list(*, actor, filters: UserFilters) -> QuerySet[User]:
+    authorize(actor, Perm.VIEW_USER)
     qs = (
         User.objects.visible_to(actor, Perm.VIEW_USER)
         .select_related("region")

@@ -297,33 +297,34 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
     return user
 
 
-def sysadmin_create(*, phone: str, name: str, password: str, region: Region) -> User:
-    """The first system administrator, from the command line (R8). MFA enrolment is forced at
-    first login when MFA is required."""
+def operator_user_create(
+    *, phone: str, name: str, role: str, region: Region, password: str | None = None
+) -> User:
+    """An account made by an operator at the command line (``create_user``, ``create_sysadmin``):
+    no actor in the system yet, so no scope check; audited as the command. Without a password the
+    account gets an activation link; with one (the first system administrator), the password must
+    pass the policy (R8, R9)."""
     phone = clean_phone(phone)
     name = clean_name(name)
+    _check_role_region(role, region)
     with transaction.atomic():
         if _phone_taken(phone):
-            raise Conflict(
-                _("An account with this mobile number already exists."),
-                code="phone_taken",
-                field="phone",
-            )
+            raise Conflict(_("An account with this mobile number already exists."),
+                           code="phone_taken", field="phone")
         user = User(phone=phone, name=name, region=region)
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise _validation_to_domain(exc, "password") from None
-        user.set_password(password)
+        if password is None:
+            user.set_unusable_password()
+            user.password_changed_at = None
+        else:
+            try:
+                validate_password(password, user)
+            except ValidationError as exc:
+                raise _validation_to_domain(exc, "password") from None
+            user.set_password(password)
         user.save()
-        RoleAssignment.objects.create(user=user, role=Role.SYSTEM_ADMIN, region=region)
-        record(
-            actor=None,
-            action="user.create_sysadmin",
-            target=user,
-            region=region,
-            changes={"role": [None, f"{Role.SYSTEM_ADMIN}@{region.code}"]},
-        )
+        RoleAssignment.objects.create(user=user, role=role, region=region)
+        record(actor=None, action="user.create_cli", target=user, region=region,
+               changes={"role": [None, f"{role}@{region.code}"]})
     return user
 
 

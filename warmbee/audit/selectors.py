@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import scope_q
+from warmbee.accounts.scoping import authorize, scope_q
 
 from . import chain
 from .models import AuditEvent
@@ -26,6 +26,7 @@ class AuditFilters:
 
 def audit_event_list(*, actor, filters: AuditFilters) -> QuerySet[AuditEvent]:
     """Audit rows for auditors: events in their region, and events with no region (logins)."""
+    authorize(actor, Perm.VIEW_AUDIT)
     qs = AuditEvent.objects.filter(Q(region__isnull=True) | scope_q(actor, Perm.VIEW_AUDIT))
     if filters.action:
         qs = qs.filter(action__startswith=filters.action)

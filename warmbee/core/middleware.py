@@ -47,3 +47,33 @@ class SecurityHeadersMiddleware:
             response["Cache-Control"] = "no-store"
             response.setdefault("Vary", "Cookie")
         return response
+
+
+class DomainErrorMiddleware:
+    """Pages: a ``DomainError`` that escapes a view becomes the right page (404 for missing or
+    out of scope, a re-authentication prompt, or the message with its status)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        from .errors import DomainError
+
+        if not isinstance(exception, DomainError):
+            return None
+        if exception.status == 404:
+            return render(request, "errors/404.html", status=404)
+        if exception.code == "reauth_required":
+            from django.shortcuts import redirect
+
+            return redirect(reverse("accounts:reauth") + "?" + urlencode({"next": request.path}))
+        return render(request, "errors/error.html",
+                      {"message": exception.message, "status": exception.status},
+                      status=exception.status)

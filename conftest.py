@@ -1,0 +1,136 @@
+"""Test set-up shared by every app: real regions, named personas, strict scope.
+
+Personas (STYLE.md) are real accounts created through the operator service, each with one grant:
+
+=====================  ===================  =====================================
+persona                role                 region
+=====================  ===================  =====================================
+courier                worker               230602 萨尔图区 (Daqing)
+host                   station_host         230602
+provider               provider             230600 大庆市
+community_officer      community_officer    230602013 萨尔图街道
+district_officer       district_officer     230602 萨尔图区
+other_district         district_officer     230603 龙凤区 (sibling district)
+city_officer           city_officer         230600 大庆市
+province_officer       province_officer     230000 黑龙江省
+auditor                auditor              230600
+security_admin         security_admin       230600
+system_admin           system_admin         000000 (country)
+anonymous              —                    —
+=====================  ===================  =====================================
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core.cache import cache
+
+from warmbee.accounts.roles import Role
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+PERSONAS = {
+    "courier": (Role.WORKER, "230602"),
+    "host": (Role.STATION_HOST, "230602"),
+    "provider": (Role.PROVIDER, "230600"),
+    "community_officer": (Role.COMMUNITY_OFFICER, "230602013"),
+    "district_officer": (Role.DISTRICT_OFFICER, "230602"),
+    "other_district": (Role.DISTRICT_OFFICER, "230603"),
+    "city_officer": (Role.CITY_OFFICER, "230600"),
+    "province_officer": (Role.PROVINCE_OFFICER, "230000"),
+    "auditor": (Role.AUDITOR, "230600"),
+    "security_admin": (Role.SECURITY_ADMIN, "230600"),
+    "system_admin": (Role.SYSTEM_ADMIN, "000000"),
+}
+ALL_PERSONAS = [*PERSONAS, "anonymous"]
+
+# Object positions relative to the district officer of 萨尔图区 (R1 matrix).
+POSITIONS = {
+    "own": "230602",  # 萨尔图区, Daqing
+    "sibling": "230603",  # 龙凤区, Daqing
+    "other_city": "230102",  # 道里区, Harbin
+    "other_province": "430102",  # 芙蓉区, Changsha
+}
+
+_phones = itertools.count(1)
+
+
+def next_phone() -> str:
+    return f"+86139{next(_phones):08d}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from warmbee.regions.loader import load_regions
+
+    with django_db_blocker.unblock():
+        load_regions(townships=["2306"])
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.SCOPE_STRICT = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STAFF_MFA = "optional"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db):
+    """Create an account through the operator service, with a known test password."""
+    from warmbee.accounts.services import operator_user_create
+    from warmbee.regions.models import Region
+
+    def make(role: str = Role.WORKER, region: str = "230602", *, name: str = "测试用户",
+             phone: str | None = None, password: str | None = PASSWORD):
+        return operator_user_create(
+            phone=phone or next_phone(), name=name, role=role,
+            region=Region.objects.get(code=region), password=password,
+        )
+
+    return make
+
+
+@pytest.fixture
+def personas(make_user):
+    return {
+        name: make_user(role, region, name=f"{name}人")
+        for name, (role, region) in PERSONAS.items()
+    }
+
+
+@pytest.fixture
+def as_persona(client, personas):
+    """``as_persona("district_officer")`` → a test client logged in as that persona."""
+    from django.test import Client
+
+    def login(name: str) -> Client:
+        c = Client()
+        if name != "anonymous":
+            c.force_login(personas[name], backend="warmbee.accounts.auth.PhoneBackend")
+            session = c.session
+            from django.utils import timezone
+
+            now = timezone.now().timestamp()
+            session["_wb_login_at"] = session["_wb_auth_at"] = session["_wb_last_seen"] = now
+            session.save()
+        return c
+
+    return login
+
+
+@pytest.fixture
+def region():
+    from warmbee.regions.models import Region
+
+    return lambda code: Region.objects.get(code=code)
