@@ -446,35 +446,24 @@ def login_attempt(*, request, phone: str, password: str) -> User:
                 reason="ip throttle",
             )
         raise LoginLocked(_("Too many attempts. Try again in 15 minutes."))
+    was_locked = AxesProxyHandler.is_locked(request, {"phone": key})
     user = authenticate(request, phone=key, password=password or "")
-    if getattr(request, "axes_locked_out", False):
-        with transaction.atomic():
-            record(
-                actor=None,
-                action="auth.login_locked",
-                target=target,
-                region=region,
-                result=Result.DENIED,
-            )
-        raise LoginLocked(_("Too many attempts. Try again in 15 minutes."))
     if user is None:
         ratelimit.hit("login-fail-ip", ip, limit=10**9, window=LOGIN_WINDOW_SECONDS)
+    if was_locked:
         with transaction.atomic():
-            record(
-                actor=None,
-                action="auth.login_failed",
-                target=target,
-                region=region,
-                result=Result.FAILED,
-            )
-            if AxesProxyHandler.is_locked(request, {"phone": key}):
-                record(
-                    actor=None,
-                    action="auth.lockout",
-                    target=target,
-                    region=region,
-                    result=Result.DENIED,
-                )
+            record(actor=None, action="auth.login_locked", target=target, region=region,
+                   result=Result.DENIED)
+        raise LoginLocked(_("Too many attempts. Try again in 15 minutes."))
+    if user is None:
+        with transaction.atomic():
+            record(actor=None, action="auth.login_failed", target=target, region=region,
+                   result=Result.FAILED)
+            if getattr(request, "axes_locked_out", False):
+                record(actor=None, action="auth.lockout", target=target, region=region,
+                       result=Result.DENIED)
+        if getattr(request, "axes_locked_out", False):
+            raise LoginLocked(_("Too many attempts. Try again in 15 minutes."))
         raise LoginFailed(_("The mobile number or password is wrong."))
     return user
 
