@@ -94,6 +94,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if not PRO
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    # First, so its createsuperuser/changepassword replace Django's (no known passwords, R8).
+    "warmbee.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -110,7 +112,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "warmbee.core",
     "warmbee.regions",
-    "warmbee.accounts",
     "warmbee.audit",
 ]
 

@@ -26,7 +26,7 @@ class DemoContext:
     rng_seed: int = 2306
 
     def add_credentials(self, role_label: str, name: str, phone: str, password: str) -> None:
-        self.credentials.append((role_label, name, phone, password))
+        self.credentials.append((str(role_label), name, phone, password))
 
     @staticmethod
     def new_password() -> str:
