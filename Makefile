@@ -40,8 +40,8 @@ test: $(VENV)/.dev
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
-	$(VENV)/bin/ruff check warmbee tools bench
-	$(VENV)/bin/ruff format --check warmbee tools bench
+	$(VENV)/bin/ruff check warmbee tools conftest.py
+	$(VENV)/bin/ruff format --check warmbee tools conftest.py
 
 # Regenerate the lock files from pyproject.toml (needs uv: pip install uv).
 lock:

@@ -113,11 +113,20 @@ def make_user(db):
     from warmbee.accounts.services import operator_user_create
     from warmbee.regions.models import Region
 
-    def make(role: str = Role.WORKER, region: str = "230602", *, name: str = "测试用户",
-             phone: str | None = None, password: str | None = PASSWORD):
+    def make(
+        role: str = Role.WORKER,
+        region: str = "230602",
+        *,
+        name: str = "测试用户",
+        phone: str | None = None,
+        password: str | None = PASSWORD,
+    ):
         return operator_user_create(
-            phone=phone or next_phone(), name=name, role=role,
-            region=Region.objects.get(code=region), password=password,
+            phone=phone or next_phone(),
+            name=name,
+            role=role,
+            region=Region.objects.get(code=region),
+            password=password,
         )
 
     return make
@@ -126,8 +135,7 @@ def make_user(db):
 @pytest.fixture
 def personas(make_user):
     return {
-        name: make_user(role, region, name=f"{name}人")
-        for name, (role, region) in PERSONAS.items()
+        name: make_user(role, region, name=f"{name}人") for name, (role, region) in PERSONAS.items()
     }
 
 

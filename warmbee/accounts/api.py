@@ -1,9 +1,9 @@
-
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
 from warmbee.core.errors import NotFound
@@ -125,4 +125,4 @@ def user_create(request, payload: UserCreateIn):
         )
     except ValidationError as exc:  # pragma: no cover - services convert these already
         raise services._validation_to_domain(exc, "phone") from None
-    return 201, user
+    return Status(201, user)

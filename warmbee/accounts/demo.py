@@ -47,6 +47,11 @@ def build(ctx) -> None:
             user.set_password(password)
             user.save()
             RoleAssignment.objects.create(user=user, role=role, region=region)
-            record(actor=None, action="demo.create_user", target=user, region=region,
-                   changes={"role": [None, f"{role}@{code}"]})
+            record(
+                actor=None,
+                action="demo.create_user",
+                target=user,
+                region=region,
+                changes={"role": [None, f"{role}@{code}"]},
+            )
             ctx.add_credentials(Role(role).label, name, phone, password)

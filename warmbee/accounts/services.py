@@ -309,8 +309,11 @@ def operator_user_create(
     _check_role_region(role, region)
     with transaction.atomic():
         if _phone_taken(phone):
-            raise Conflict(_("An account with this mobile number already exists."),
-                           code="phone_taken", field="phone")
+            raise Conflict(
+                _("An account with this mobile number already exists."),
+                code="phone_taken",
+                field="phone",
+            )
         user = User(phone=phone, name=name, region=region)
         if password is None:
             user.set_unusable_password()
@@ -323,8 +326,13 @@ def operator_user_create(
             user.set_password(password)
         user.save()
         RoleAssignment.objects.create(user=user, role=role, region=region)
-        record(actor=None, action="user.create_cli", target=user, region=region,
-               changes={"role": [None, f"{role}@{region.code}"]})
+        record(
+            actor=None,
+            action="user.create_cli",
+            target=user,
+            region=region,
+            changes={"role": [None, f"{role}@{region.code}"]},
+        )
     return user
 
 
@@ -452,16 +460,31 @@ def login_attempt(*, request, phone: str, password: str) -> User:
         ratelimit.hit("login-fail-ip", ip, limit=10**9, window=LOGIN_WINDOW_SECONDS)
     if was_locked:
         with transaction.atomic():
-            record(actor=None, action="auth.login_locked", target=target, region=region,
-                   result=Result.DENIED)
+            record(
+                actor=None,
+                action="auth.login_locked",
+                target=target,
+                region=region,
+                result=Result.DENIED,
+            )
         raise LoginLocked(_("Too many attempts. Try again in 15 minutes."))
     if user is None:
         with transaction.atomic():
-            record(actor=None, action="auth.login_failed", target=target, region=region,
-                   result=Result.FAILED)
+            record(
+                actor=None,
+                action="auth.login_failed",
+                target=target,
+                region=region,
+                result=Result.FAILED,
+            )
             if getattr(request, "axes_locked_out", False):
-                record(actor=None, action="auth.lockout", target=target, region=region,
-                       result=Result.DENIED)
+                record(
+                    actor=None,
+                    action="auth.lockout",
+                    target=target,
+                    region=region,
+                    result=Result.DENIED,
+                )
         if getattr(request, "axes_locked_out", False):
             raise LoginLocked(_("Too many attempts. Try again in 15 minutes."))
         raise LoginFailed(_("The mobile number or password is wrong."))

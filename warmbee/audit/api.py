@@ -1,4 +1,3 @@
-
 from datetime import date, datetime
 
 from ninja import Query, Router, Schema

@@ -74,6 +74,9 @@ class DomainErrorMiddleware:
             from django.shortcuts import redirect
 
             return redirect(reverse("accounts:reauth") + "?" + urlencode({"next": request.path}))
-        return render(request, "errors/error.html",
-                      {"message": exception.message, "status": exception.status},
-                      status=exception.status)
+        return render(
+            request,
+            "errors/error.html",
+            {"message": exception.message, "status": exception.status},
+            status=exception.status,
+        )

@@ -38,7 +38,10 @@ def test_wrong_password_and_unknown_phone_get_identical_responses(client, make_u
     unknown = login(client, "13700001111", "wrong-password-1")
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: r.content.decode().replace(user.phone, "").replace("13700001111", "")  # noqa: E731
-    assert strip(known).split("csrfmiddlewaretoken")[0] == strip(unknown).split("csrfmiddlewaretoken")[0]
+    assert (
+        strip(known).split("csrfmiddlewaretoken")[0]
+        == strip(unknown).split("csrfmiddlewaretoken")[0]
+    )
     assert AuditEvent.objects.filter(action="auth.login_failed").count() == 2
 
 
@@ -54,8 +57,11 @@ def test_six_wrong_passwords_lock_and_unknown_phone_locks_alike(client, make_use
     locked_unknown = login(client, "13700001111", "wrong-password-1")
     locked_known = login(client, user.phone, "wrong-password-1")
     assert locked_unknown.status_code == locked_known.status_code == 429
-    assert locked_unknown.content.decode().split("csrfmiddlewaretoken")[0] == \
-        locked_known.content.decode().split("csrfmiddlewaretoken")[0].replace(user.phone, "13700001111")
+    assert locked_unknown.content.decode().split("csrfmiddlewaretoken")[
+        0
+    ] == locked_known.content.decode().split("csrfmiddlewaretoken")[0].replace(
+        user.phone, "13700001111"
+    )
 
 
 def test_security_admin_unlocks(client, make_user, as_persona):
@@ -167,13 +173,15 @@ def test_role_change_needs_recent_authentication(as_persona, make_user, personas
     session = officer.session
     session["_wb_auth_at"] = (timezone.now() - timedelta(minutes=6)).timestamp()
     session.save()
-    response = officer.post(f"/console/users/{target.pk}/grants/",
-                            {"role": "station_host", "region": "230602"})
+    response = officer.post(
+        f"/console/users/{target.pk}/grants/", {"role": "station_host", "region": "230602"}
+    )
     assert response.status_code == 302 and response["Location"].startswith("/accounts/reauth/")
     assert not AuditEvent.objects.filter(action="role.grant").exists()
     officer.post("/accounts/reauth/", {"password": PASSWORD, "next": "/"})
-    response = officer.post(f"/console/users/{target.pk}/grants/",
-                            {"role": "station_host", "region": "230602"})
+    response = officer.post(
+        f"/console/users/{target.pk}/grants/", {"role": "station_host", "region": "230602"}
+    )
     assert AuditEvent.objects.filter(action="role.grant", target_id=str(target.pk)).count() == 1
 
 

@@ -35,10 +35,13 @@ def test_orm_update_and_delete_are_refused(personas):
         event.save()
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE audit_auditevent SET action = 'tampered' WHERE id = %s",
-    "DELETE FROM audit_auditevent WHERE id = %s",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET action = 'tampered' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ],
+)
 def test_database_refuses_update_and_delete(personas, sql):
     event = AuditEvent.objects.order_by("id").first()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -82,8 +85,9 @@ def test_audit_failure_fails_the_action(personas, monkeypatch):
 
     users_before = User.objects.unscoped(reason="test").count()
     with pytest.raises(DatabaseError):
-        services.user_create(actor=officer, phone="13912340000", name="甲",
-                             region=Region.objects.get(code="230602"))
+        services.user_create(
+            actor=officer, phone="13912340000", name="甲", region=Region.objects.get(code="230602")
+        )
     assert User.objects.unscoped(reason="test").count() == users_before
     assert AuditEvent.objects.count() == before
 
@@ -91,13 +95,17 @@ def test_audit_failure_fails_the_action(personas, monkeypatch):
 def test_audit_row_has_context_fields(personas, client):
     from warmbee.core import context
 
-    token = context.bind(context.RequestContext(request_id="req-12345678", ip="10.1.2.3",
-                                                channel="web"))
+    token = context.bind(
+        context.RequestContext(request_id="req-12345678", ip="10.1.2.3", channel="web")
+    )
     try:
         with transaction.atomic():
-            event = audit_services.record(actor=personas["city_officer"], action="test.thing",
-                                          target=personas["courier"],
-                                          region=personas["courier"].region)
+            event = audit_services.record(
+                actor=personas["city_officer"],
+                action="test.thing",
+                target=personas["courier"],
+                region=personas["courier"].region,
+            )
     finally:
         context.reset(token)
     assert event.actor_id == personas["city_officer"].pk

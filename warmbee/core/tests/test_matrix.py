@@ -105,15 +105,17 @@ def u(name):
 
 
 def target_url(name, **extra):
-    return lambda ctx: reverse(name, kwargs={"pk": ctx["target"].pk, **extra(ctx)}
-                               if extra else {"pk": ctx["target"].pk})
+    return lambda ctx: reverse(
+        name, kwargs={"pk": ctx["target"].pk, **extra(ctx)} if extra else {"pk": ctx["target"].pk}
+    )
 
 
 ROUTES: dict[str, Route] = {
     "core:home": Route("get", u("core:home"), public()),
     "core:healthz": Route("get", u("core:healthz"), public()),
-    "set_language": Route("post", u("set_language"), public(302),
-                          data=lambda ctx: {"language": "en", "next": "/"}),
+    "set_language": Route(
+        "post", u("set_language"), public(302), data=lambda ctx: {"language": "en", "next": "/"}
+    ),
     "accounts:login": Route("get", u("accounts:login"), public()),
     "accounts:logout": Route("post", u("accounts:logout"), public(302)),
     "accounts:mfa": Route("get", u("accounts:mfa"), lambda p, pos: 302),
@@ -127,38 +129,63 @@ ROUTES: dict[str, Route] = {
     "accounts:console_user_create": Route(
         "get", u("accounts:console_user_create"), page(HAS_MANAGE_USER)
     ),
-    "accounts:console_user": Route("get", target_url("accounts:console_user"), user_page,
-                                   positional=True),
+    "accounts:console_user": Route(
+        "get", target_url("accounts:console_user"), user_page, positional=True
+    ),
     "accounts:console_user_disable": Route(
-        "post", target_url("accounts:console_user_disable"), user_action, positional=True,
-        data=lambda ctx: {"reason": "left the company"}, changes_state=True,
+        "post",
+        target_url("accounts:console_user_disable"),
+        user_action,
+        positional=True,
+        data=lambda ctx: {"reason": "left the company"},
+        changes_state=True,
     ),
     "accounts:console_user_enable": Route(
-        "post", target_url("accounts:console_user_enable"), user_action, positional=True,
+        "post",
+        target_url("accounts:console_user_enable"),
+        user_action,
+        positional=True,
         changes_state=True,
     ),
     "accounts:console_user_activation": Route(
-        "post", target_url("accounts:console_user_activation"), user_action, positional=True,
+        "post",
+        target_url("accounts:console_user_activation"),
+        user_action,
+        positional=True,
         changes_state=True,
     ),
     "accounts:console_user_grant": Route(
-        "post", target_url("accounts:console_user_grant"), user_action, positional=True,
+        "post",
+        target_url("accounts:console_user_grant"),
+        user_action,
+        positional=True,
         data=lambda ctx: {"role": "station_host", "region": ctx["target"].region_id},
         changes_state=True,
     ),
     "accounts:console_user_revoke": Route(
         "post",
-        lambda ctx: reverse("accounts:console_user_revoke",
-                            args=[ctx["target"].pk, ctx["target"].active_grants()[0].pk]),
-        user_action, positional=True, changes_state=True,
+        lambda ctx: reverse(
+            "accounts:console_user_revoke",
+            args=[ctx["target"].pk, ctx["target"].active_grants()[0].pk],
+        ),
+        user_action,
+        positional=True,
+        changes_state=True,
     ),
     "accounts:console_user_unlock": Route(
-        "post", target_url("accounts:console_user_unlock"), user_action, positional=True,
+        "post",
+        target_url("accounts:console_user_unlock"),
+        user_action,
+        positional=True,
         changes_state=True,
     ),
     "accounts:console_user_mfa_reset": Route(
-        "post", target_url("accounts:console_user_mfa_reset"), user_action, positional=True,
-        data=lambda ctx: {"reason": "lost phone"}, changes_state=True,
+        "post",
+        target_url("accounts:console_user_mfa_reset"),
+        user_action,
+        positional=True,
+        data=lambda ctx: {"reason": "lost phone"},
+        changes_state=True,
     ),
     "audit:console_events": Route("get", u("audit:console_events"), page(HAS_AUDIT)),
     "api:openapi-json": Route("get", u("api:openapi-json"), public()),
@@ -166,18 +193,25 @@ ROUTES: dict[str, Route] = {
     "api:api-root": Route("get", u("api:api-root"), public(404)),
     "api:region_list": Route("get", u("api:region_list"), public()),
     "api:region_detail": Route(
-        "get", lambda ctx: reverse("api:region_detail", args=[ctx["target"].region_id]),
-        public(), positional=True,
+        "get",
+        lambda ctx: reverse("api:region_detail", args=[ctx["target"].region_id]),
+        public(),
+        positional=True,
     ),
     "api:me": Route("get", u("api:me"), api_list(set(ALL_PERSONAS))),
     "api:user_list": Route("get", u("api:user_list"), api_list(HAS_VIEW_USER)),
     "api:user_create": Route(
-        "post_json", u("api:user_create"), api_create, positional=True,
+        "post_json",
+        u("api:user_create"),
+        api_create,
+        positional=True,
         data=lambda ctx: {"phone": "13912345678", "name": "新用户", "region": ctx["region"]},
         changes_state=True,
     ),
     "api:user_detail": Route(
-        "get", lambda ctx: reverse("api:user_detail", args=[ctx["target"].pk]), api_user,
+        "get",
+        lambda ctx: reverse("api:user_detail", args=[ctx["target"].pk]),
+        api_user,
         positional=True,
     ),
     "api:event_list": Route("get", u("api:event_list"), api_list(HAS_AUDIT)),
@@ -224,7 +258,8 @@ def test_matrix(name, persona, position, as_persona, make_user):
     audit_before = AuditEvent.objects.count()
     target_before = (
         User.objects.unscoped(reason="test").filter(pk=ctx["target"].pk).values().get()
-        if "target" in ctx else None
+        if "target" in ctx
+        else None
     )
     data = route.data(ctx) if route.data else {}
     if route.method == "get":
@@ -240,8 +275,10 @@ def test_matrix(name, persona, position, as_persona, make_user):
         assert AuditEvent.objects.count() > audit_before
         errors = [m for m in response.wsgi_request._messages if m.level == message_levels.ERROR]
         assert errors == []
-    if route.changes_state and expected in {401, 403, 404, 400} or (
-        route.changes_state and persona == "anonymous"
+    if (
+        route.changes_state
+        and expected in {401, 403, 404, 400}
+        or (route.changes_state and persona == "anonymous")
     ):
         # Denied: nothing changed and nothing was audited (R3).
         assert User.objects.unscoped(reason="test").count() == users_before

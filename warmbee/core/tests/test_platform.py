@@ -40,9 +40,11 @@ class FakeSqlite:
 
             def execute(self, sql):
                 if sql == "PRAGMA journal_mode":
+
                     class R:
                         def fetchone(self_inner):
                             return (journal,)
+
                     return R()
                 return self.c.execute(sql)
 
@@ -62,12 +64,15 @@ def test_safe_sqlite_settings_pass():
     assert durability.sqlite_findings(FakeSqlite(dict(SAFE))) == []
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"journal_mode": "delete"}, "journal_mode"),
-    ({"synchronous": 1}, "synchronous"),
-    ({"foreign_keys": 0}, "foreign_keys"),
-    ({"busy_timeout": 100}, "busy_timeout"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"journal_mode": "delete"}, "journal_mode"),
+        ({"synchronous": 1}, "synchronous"),
+        ({"foreign_keys": 0}, "foreign_keys"),
+        ({"busy_timeout": 100}, "busy_timeout"),
+    ],
+)
 def test_each_unsafe_sqlite_setting_is_refused(change, message):
     problems = durability.sqlite_findings(FakeSqlite({**SAFE, **change}))
     assert len(problems) == 1 and message in problems[0]
@@ -169,17 +174,29 @@ def test_console_only_from_admin_networks(as_persona):
     assert client.get("/console/users/", REMOTE_ADDR="203.0.113.9").status_code == 403
     assert client.get("/console/users/", REMOTE_ADDR="10.1.2.3").status_code == 200
     # A spoofed X-Forwarded-For from an untrusted peer is ignored.
-    assert client.get("/console/users/", REMOTE_ADDR="203.0.113.9",
-                      HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 403
+    assert (
+        client.get(
+            "/console/users/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.1.2.3"
+        ).status_code
+        == 403
+    )
 
 
 @override_settings(ADMIN_ALLOWED_CIDRS=["10.0.0.0/8"], TRUSTED_PROXIES=["192.0.2.1/32"])
 def test_forwarded_address_believed_only_from_trusted_proxy(as_persona):
     client = as_persona("district_officer")
-    assert client.get("/console/users/", REMOTE_ADDR="192.0.2.1",
-                      HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 200
-    assert client.get("/console/users/", REMOTE_ADDR="192.0.2.1",
-                      HTTP_X_FORWARDED_FOR="10.1.2.3, 203.0.113.9").status_code == 403
+    assert (
+        client.get(
+            "/console/users/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="10.1.2.3"
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            "/console/users/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="10.1.2.3, 203.0.113.9"
+        ).status_code
+        == 403
+    )
 
 
 def test_log_scrubbing_masks_ids_and_mobiles_and_neutralises_newlines():
@@ -194,8 +211,9 @@ def test_log_output_carries_no_personal_data(client, make_user, caplog):
     from warmbee.core.logging import ScrubPersonalData
 
     user = make_user()
-    record = logging.LogRecord("x", logging.WARNING, "f", 1, "login for %s failed", (user.phone,),
-                               None)
+    record = logging.LogRecord(
+        "x", logging.WARNING, "f", 1, "login for %s failed", (user.phone,), None
+    )
     ScrubPersonalData().filter(record)
     assert user.phone[3:] not in record.getMessage()
 
@@ -206,14 +224,17 @@ def test_masking():
     assert mask_name("张三") == "张*"
 
 
-@pytest.mark.parametrize(("profile", "password", "ok"), [
-    ("asvs", "short", False),
-    ("asvs", "longenough-okay", True),
-    ("asvs", "kuaidi-courier-1", False),
-    ("asvs", "x" * 129, False),
-    ("mlps", "alllowercaseletters", False),
-    ("mlps", "Mixed-Case-Digits-1", True),
-])
+@pytest.mark.parametrize(
+    ("profile", "password", "ok"),
+    [
+        ("asvs", "short", False),
+        ("asvs", "longenough-okay", True),
+        ("asvs", "kuaidi-courier-1", False),
+        ("asvs", "x" * 129, False),
+        ("mlps", "alllowercaseletters", False),
+        ("mlps", "Mixed-Case-Digits-1", True),
+    ],
+)
 def test_password_profiles(settings, profile, password, ok):
     from django.core.exceptions import ValidationError
 
@@ -261,23 +282,57 @@ def test_create_sysadmin_and_create_user_commands(monkeypatch):
     from warmbee.accounts.models import User
 
     monkeypatch.setattr("sys.stdin", io.StringIO("A-strong-admin-pass-1\n"))
-    call_command("create_sysadmin", "--phone", "13912345600", "--name", "管理员",
-                 "--password-stdin", stdout=io.StringIO())
+    call_command(
+        "create_sysadmin",
+        "--phone",
+        "13912345600",
+        "--name",
+        "管理员",
+        "--password-stdin",
+        stdout=io.StringIO(),
+    )
     admin = User.objects.unscoped(reason="t").get(phone="+8613912345600")
     assert admin.check_password("A-strong-admin-pass-1") and admin.roles == {"system_admin"}
     out = io.StringIO()
-    call_command("create_user", "--phone", "13912345601", "--name", "区干部",
-                 "--role", "district_officer", "--region", "230602", stdout=out)
+    call_command(
+        "create_user",
+        "--phone",
+        "13912345601",
+        "--name",
+        "区干部",
+        "--role",
+        "district_officer",
+        "--region",
+        "230602",
+        stdout=out,
+    )
     assert "/accounts/activate/" in out.getvalue()
     officer = User.objects.unscoped(reason="t").get(phone="+8613912345601")
     assert not officer.has_usable_password()
     with pytest.raises(CommandError, match="region"):
-        call_command("create_user", "--phone", "13912345602", "--name", "x",
-                     "--role", "district_officer", "--region", "230600", stdout=out)
+        call_command(
+            "create_user",
+            "--phone",
+            "13912345602",
+            "--name",
+            "x",
+            "--role",
+            "district_officer",
+            "--region",
+            "230600",
+            stdout=out,
+        )
     monkeypatch.setattr("sys.stdin", io.StringIO("weak\n"))
     with pytest.raises(CommandError, match="password"):
-        call_command("create_sysadmin", "--phone", "13912345603", "--name", "x",
-                     "--password-stdin", stdout=out)
+        call_command(
+            "create_sysadmin",
+            "--phone",
+            "13912345603",
+            "--name",
+            "x",
+            "--password-stdin",
+            stdout=out,
+        )
 
 
 def test_demo_creates_personas_once_with_private_credentials(settings, tmp_path):
@@ -287,8 +342,11 @@ def test_demo_creates_personas_once_with_private_credentials(settings, tmp_path)
     call_command("demo", stdout=io.StringIO())
     mode = stat.S_IMODE(os.stat(settings.DEMO_CREDENTIALS_FILE).st_mode)
     assert mode == 0o600
-    lines = [ln for ln in settings.DEMO_CREDENTIALS_FILE.read_text().splitlines()
-             if not ln.startswith("#")]
+    lines = [
+        ln
+        for ln in settings.DEMO_CREDENTIALS_FILE.read_text().splitlines()
+        if not ln.startswith("#")
+    ]
     assert len(lines) == 10
     role, name, phone, password = lines[1].split("\t")
     user = User.objects.unscoped(reason="t").get(phone=phone)

@@ -34,7 +34,10 @@ class Command(BaseCommand):
                 raise CommandError("the passwords differ")
         try:
             user = services.operator_user_create(
-                phone=phone, name=name, role=Role.SYSTEM_ADMIN, region=region_obj,
+                phone=phone,
+                name=name,
+                role=Role.SYSTEM_ADMIN,
+                region=region_obj,
                 password=password,
             )
         except DomainError as exc:

@@ -24,8 +24,9 @@ class Command(BaseCommand):
         if region_obj is None:
             raise CommandError(f"unknown region code {region}; run load_regions first?")
         try:
-            user = services.operator_user_create(phone=phone, name=name, role=role,
-                                                 region=region_obj)
+            user = services.operator_user_create(
+                phone=phone, name=name, role=role, region=region_obj
+            )
         except DomainError as exc:
             raise CommandError(f"{exc.field or 'error'}: {exc.message}") from None
         if role in SEPARATED_ROLES:

@@ -52,7 +52,9 @@ class Command(BaseCommand):
             for flag, key in (("-h", "host"), ("-p", "port"), ("-U", "user")):
                 if params.get(key):
                     cmd += [flag, str(params[key])]
-            env = {**os.environ, "PGPASSWORD": params["password"]} if params.get("password") else None
+            env = (
+                {**os.environ, "PGPASSWORD": params["password"]} if params.get("password") else None
+            )
             subprocess.run(cmd, check=True, env=env)  # noqa: S603 - fixed argv, no shell
         else:
             raise CommandError(f"unsupported database {connection.vendor}")

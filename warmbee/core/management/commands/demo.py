@@ -17,6 +17,8 @@ class Command(BaseCommand):
         path = settings.DEMO_CREDENTIALS_FILE
         if ctx.credentials:
             demo.write_credentials(path, ctx)
-            self.stdout.write(f"demo data created; {len(ctx.credentials)} accounts written to {path}")
+            self.stdout.write(
+                f"demo data created; {len(ctx.credentials)} accounts written to {path}"
+            )
         else:
             self.stdout.write(f"demo data already present; credentials are in {path}")
