@@ -34,7 +34,8 @@ run: $(VENV)/.runtime
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker & \
 	$(VENV)/bin/gunicorn warmbee.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-	  --access-logfile - --error-logfile - --log-level warning
+	  --access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' \
+	  --error-logfile - --log-level warning
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -q

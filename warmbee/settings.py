@@ -73,6 +73,12 @@ def secret_from_env_or_file(name: str, filename: str) -> str:
         raise ImproperlyConfigured(f"WARMBEE_{name} must be set in the production profile")
     keys_dir = DATA_DIR / "keys"
     path = keys_dir / filename
+    if not path.exists() and not env("DATABASE_URL") and (DATA_DIR / "warmbee.sqlite3").exists():
+        # A database without its keys: the audit chain and encrypted fields would be unreadable.
+        raise ImproperlyConfigured(
+            f"{path} is missing but the database exists: restore the keys with the database "
+            "(docs/operations.md, backup and restore)"
+        )
     if not path.exists():
         keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -85,7 +91,7 @@ SECRET_KEY = secret_from_env_or_file("SECRET_KEY", "secret_key")
 # Keys for the audit chain and for personal-data encryption live outside the database.
 AUDIT_KEY = secret_from_env_or_file("AUDIT_KEY", "audit_key")
 FIELD_ENCRYPTION_KEYS = [
-    k for k in (env("FIELD_ENCRYPTION_KEYS") or "").split(",") if k.strip()
+    k.strip() for k in (env("FIELD_ENCRYPTION_KEYS") or "").split(",") if k.strip()
 ] or [secret_from_env_or_file("FIELD_ENCRYPTION_KEY", "field_key")]
 BLIND_INDEX_KEY = secret_from_env_or_file("BLIND_INDEX_KEY", "blind_index_key")
 
@@ -237,6 +243,8 @@ LOGOUT_REDIRECT_URL = "core:home"
 # Password policy profile (R9): "asvs" (length and block-lists) or "mlps" (adds character
 # classes and expiry).
 PASSWORD_POLICY = env("PASSWORD_POLICY", "asvs")
+if PASSWORD_POLICY not in {"asvs", "mlps"}:
+    raise ImproperlyConfigured("WARMBEE_PASSWORD_POLICY must be 'asvs' or 'mlps'")
 PASSWORD_EXPIRY_DAYS = env_int("PASSWORD_EXPIRY_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "warmbee.accounts.passwords.PolicyValidator"},

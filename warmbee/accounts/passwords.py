@@ -23,7 +23,9 @@ class PolicyValidator:
 
     def validate(self, password: str, user=None) -> None:
         errors = []
-        is_staff = bool(user is not None and getattr(user, "pk", None) and user.is_staff_member)
+        is_staff = bool(
+            user is not None and hasattr(user, "is_staff_member") and user.is_staff_member
+        )
         minimum = STAFF_MIN_LENGTH if is_staff else WORKER_MIN_LENGTH
         if len(password) < minimum:
             errors.append(

@@ -315,6 +315,8 @@ def operator_user_create(
                 field="phone",
             )
         user = User(phone=phone, name=name, region=region)
+        # The intended role decides the password policy (staff need longer passwords).
+        user._wb_grants = [RoleAssignment(role=role, region=region)]
         if password is None:
             user.set_unusable_password()
             user.password_changed_at = None
@@ -326,6 +328,7 @@ def operator_user_create(
             user.set_password(password)
         user.save()
         RoleAssignment.objects.create(user=user, role=role, region=region)
+        user.forget_grants()
         record(
             actor=None,
             action="user.create_cli",

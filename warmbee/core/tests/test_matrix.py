@@ -113,6 +113,7 @@ def target_url(name, **extra):
 ROUTES: dict[str, Route] = {
     "core:home": Route("get", u("core:home"), public()),
     "core:healthz": Route("get", u("core:healthz"), public()),
+    "admin_login": Route("get", u("admin_login"), public(302)),
     "set_language": Route(
         "post", u("set_language"), public(302), data=lambda ctx: {"language": "en", "next": "/"}
     ),
@@ -326,5 +327,4 @@ def test_every_admin_pattern_refuses_non_administrators(as_persona):
             url = reverse(name)
         except Exception:  # noqa: BLE001 - patterns with arguments
             continue
-        allowed = {200} if name == "admin:login" else {302, 404}
-        assert client.get(url).status_code in allowed, name
+        assert client.get(url).status_code in {302, 404}, name

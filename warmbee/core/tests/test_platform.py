@@ -322,7 +322,7 @@ def test_create_sysadmin_and_create_user_commands(monkeypatch):
             "230600",
             stdout=out,
         )
-    monkeypatch.setattr("sys.stdin", io.StringIO("weak\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("only-10chr\n"))  # staff need 12 (R9)
     with pytest.raises(CommandError, match="password"):
         call_command(
             "create_sysadmin",
@@ -369,3 +369,9 @@ def test_backup_writes_a_verified_copy(tmp_path, personas):
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert copy.execute("SELECT count(*) FROM accounts_user").fetchone()[0] >= len(personas)
     copy.close()
+
+
+def test_demo_refuses_the_production_profile(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("demo", stdout=io.StringIO())

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from warmbee.core import demo
@@ -12,6 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--city", default=settings.HOME_REGION)
 
     def handle(self, *args, city, **options):
+        if settings.PRODUCTION:
+            raise CommandError(
+                "demo data is for the embedded tier only, not the production profile"
+            )
         translation.activate(settings.LANGUAGE_CODE)
         ctx = demo.run(city)
         path = settings.DEMO_CREDENTIALS_FILE
