@@ -80,3 +80,24 @@ class DomainErrorMiddleware:
             {"message": exception.message, "status": exception.status},
             status=exception.status,
         )
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the person chose another language with the switch (the choice
+    is kept in the language cookie). Browser ``Accept-Language`` is not followed: staff share
+    English-language office machines, and the programme's language is Chinese."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        codes = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in codes else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -137,3 +137,10 @@ def test_switching_to_english(client):
     html = client.get("/accounts/login/").content.decode()
     assert "Log in" in html
     assert "登录" not in html
+
+
+@pytest.mark.django_db
+def test_chinese_is_the_default_whatever_the_browser_asks(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
