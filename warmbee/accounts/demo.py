@@ -6,11 +6,11 @@ import random
 
 from django.db import transaction
 
-from warmbee.audit.services import record
 from warmbee.regions.models import Region
 
-from .models import RoleAssignment, User
+from .models import User
 from .roles import Role
+from .services import operator_user_create
 
 # (role, region code, name) — the city, 萨尔图区 and 龙凤区, a street in 萨尔图区.
 PERSONAS = [
@@ -43,15 +43,7 @@ def build(ctx) -> None:
             if User.objects.unscoped(reason="demo").filter(phone=phone).exists():
                 continue
             password = ctx.new_password()
-            user = User(phone=phone, name=name, region=region)
-            user.set_password(password)
-            user.save()
-            RoleAssignment.objects.create(user=user, role=role, region=region)
-            record(
-                actor=None,
-                action="demo.create_user",
-                target=user,
-                region=region,
-                changes={"role": [None, f"{role}@{code}"]},
+            operator_user_create(
+                phone=phone, name=name, role=role, region=region, password=password
             )
             ctx.add_credentials(Role(role).label, name, phone, password)
