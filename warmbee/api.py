@@ -78,10 +78,12 @@ def register_routers() -> None:
     from warmbee.accounts.api import router as accounts_router
     from warmbee.audit.api import router as audit_router
     from warmbee.regions.api import router as regions_router
+    from warmbee.stations.api import router as stations_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/stations", stations_router)
 
 
 register_routers()

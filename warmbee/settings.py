@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "warmbee.core",
     "warmbee.regions",
     "warmbee.audit",
+    "warmbee.stations",
 ]
 
 MIDDLEWARE = [
@@ -364,5 +365,20 @@ HOME_REGION = env("HOME_REGION", "230600")
 DEMO_CREDENTIALS_FILE = Path(env("DEMO_CREDENTIALS_FILE", str(DATA_DIR / "demo-credentials.txt")))
 # Fail-closed data layer (R2): evaluating a scoped queryset without a scope raises.
 SCOPE_STRICT = env_bool("SCOPE_STRICT", DEBUG)
-ADMIN_APPS = ("regions", "django_tasks_db")
+ADMIN_APPS = ("regions", "stations", "django_tasks_db")
 CSRF_FAILURE_VIEW = "warmbee.core.views.csrf_failure"
+
+# --- Maps, uploads and stations ----------------------------------------------------------------
+# Base map tiles: "osm" (development), "tianditu" (production default in China, needs a key),
+# "amap" (GCJ-02; markers are converted at the edge), or "none".
+MAP_TILES = env("MAP_TILES", "osm")
+MAP_TILE_KEY = env("MAP_TILE_KEY", "")
+# Image uploads (R32): bytes and decoded pixels.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+# A worker's repeated scans at one station within this many minutes count as one check-in.
+STATION_CHECKIN_INTERVAL_MINUTES = env_int("STATION_CHECKIN_INTERVAL_MINUTES", 120)
+# Live occupancy counts the check-ins of the last this-many minutes.
+STATION_OCCUPANCY_WINDOW_MINUTES = env_int("STATION_OCCUPANCY_WINDOW_MINUTES", 60)
+# How often each process looks for station changes to refresh its in-memory finder index.
+FINDER_REFRESH_SECONDS = env_int("FINDER_REFRESH_SECONDS", 2)

@@ -55,15 +55,27 @@ class Perm:
     VIEW_AUDIT = "audit.view_event"
     ADMIN_SITE = "core.admin_site"
     CONSOLE = "core.console"
+    VIEW_STATION = "stations.view_station"
+    MANAGE_STATION = "stations.manage_station"
+    HOST_STATION = "stations.host_station"  # only at stations the user hosts
+    CHECK_IN = "stations.check_in"
 
 
-_OFFICER = {Perm.VIEW_USER, Perm.MANAGE_USER, Perm.GRANT_ROLE, Perm.UNLOCK_USER, Perm.CONSOLE}
+_OFFICER = {
+    Perm.VIEW_USER,
+    Perm.MANAGE_USER,
+    Perm.GRANT_ROLE,
+    Perm.UNLOCK_USER,
+    Perm.CONSOLE,
+    Perm.VIEW_STATION,
+    Perm.MANAGE_STATION,
+}
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
-    Role.WORKER: frozenset(),
-    Role.STATION_HOST: frozenset(),
+    Role.WORKER: frozenset({Perm.CHECK_IN}),
+    Role.STATION_HOST: frozenset({Perm.HOST_STATION}),
     Role.PROVIDER: frozenset(),
-    Role.COMMUNITY_OFFICER: frozenset({Perm.VIEW_USER, Perm.CONSOLE}),
+    Role.COMMUNITY_OFFICER: frozenset({Perm.VIEW_USER, Perm.CONSOLE, Perm.VIEW_STATION}),
     Role.DISTRICT_OFFICER: frozenset(_OFFICER),
     Role.CITY_OFFICER: frozenset(_OFFICER),
     Role.PROVINCE_OFFICER: frozenset(_OFFICER),

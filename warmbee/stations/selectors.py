@@ -1,0 +1,291 @@
+"""Station reads: the public finder and directory, the host's and the officer's views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import access, has_perm
+from warmbee.core.errors import DomainError, NotFound
+from warmbee.core.maps import navigation_links
+from warmbee.regions.models import Region
+
+from . import finder, hours
+from .models import CheckIn, Feedback, FeedbackStatus, Station, StationHost
+
+MAX_RADIUS_M = 200_000
+MAX_LIMIT = 50
+
+
+# --- the public finder -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NearbyQuery:
+    lat: float
+    lng: float
+    limit: int = 10
+    radius_m: float | None = None
+    open_now: bool = False
+    amenities: tuple[str, ...] = ()
+
+
+def nearby(query: NearbyQuery, *, at: dt.datetime | None = None) -> list[dict]:
+    """The nearest public stations passing the filters, as public dictionaries (no PI)."""
+    if not (-90 <= query.lat <= 90):
+        raise DomainError(_("Latitude must be between -90 and 90."), code="range", field="lat")
+    if not (-180 <= query.lng <= 180):
+        raise DomainError(_("Longitude must be between -180 and 180."), code="range", field="lng")
+    if query.radius_m is not None and not (0 < query.radius_m <= MAX_RADIUS_M):
+        raise DomainError(
+            _("The radius must be between 1 and %(max)d metres.") % {"max": MAX_RADIUS_M},
+            code="range",
+            field="radius",
+        )
+    index = finder.get_index()
+    try:
+        mask = index.amenity_mask(query.amenities)
+    except KeyError as exc:
+        raise DomainError(
+            _("Unknown amenity: %(code)s.") % {"code": exc.args[0]}, code="amenity", field="amenity"
+        ) from None
+    at = at or timezone.now()
+    hits = index.nearest(
+        query.lat,
+        query.lng,
+        limit=max(1, min(query.limit, MAX_LIMIT)),
+        radius_m=query.radius_m,
+        amenity_mask=mask,
+        open_at=at if query.open_now else None,
+    )
+    return [payload(index, hit.index, hit.distance_m, at) for hit in hits]
+
+
+def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.datetime) -> dict:
+    """One station as the finder and the public API show it."""
+    live = index.live.get(i)
+    lat, lng = float(index.lat[i]), float(index.lng[i])
+    name = index.name[i]
+    status = live.status if live else "open"
+    return {
+        "code": index.code[i],
+        "name": name,
+        "kind": index.kind[i],
+        "tier": index.tier[i],
+        "address": index.address[i],
+        "region": index.region_id[i],
+        "lat": round(lat, 6),
+        "lng": round(lng, 6),
+        "distance_m": None if distance_m is None else round(distance_m),
+        "open_now": index.is_open(i, at),
+        "status": status,
+        "status_reason": "",
+        "reopens_at": live.reopens_at.isoformat() if live and live.reopens_at else None,
+        "hours": index.summaries[index.schedule_ids[i]],
+        "amenities": index.amenity_codes(int(index.masks[i])),
+        "seats": index.seats[i],
+        "phone": index.phone[i],
+        "nav": navigation_links(lat=lat, lng=lng, name=name),
+    }
+
+
+def public_station(code: str) -> Station:
+    station = (
+        Station.objects.public().select_related("region").prefetch_related("photos").filter(code=code)
+    ).first()
+    if station is None:
+        raise NotFound(_("Not found."))
+    return station
+
+
+def station_schedule(station: Station) -> tuple[hours.Schedule, hours.Live]:
+    schedule = finder.schedule_of(station.always_open, station.weekly_hours)
+    today = timezone.localdate()
+    exceptions = {
+        e.date: hours.Exception_(
+            closed=e.closed, interval=None if e.closed else hours.interval(e.opens, e.closes)
+        )
+        for e in station.exceptions.filter(date__gte=today - dt.timedelta(days=1))
+    }
+    return schedule, hours.Live(station.status, station.reopens_at, exceptions)
+
+
+def station_is_open(station: Station, at: dt.datetime | None = None) -> bool:
+    schedule, live = station_schedule(station)
+    return hours.is_open(schedule, live, at or timezone.now())
+
+
+def occupancy(station: Station, at: dt.datetime | None = None) -> int:
+    """Workers checked in during the occupancy window (live occupancy)."""
+    at = at or timezone.now()
+    since = at - dt.timedelta(minutes=settings.STATION_OCCUPANCY_WINDOW_MINUTES)
+    return (
+        CheckIn.objects.unscoped(reason="aggregate count, no personal data")
+        .filter(station=station, created_at__gt=since, created_at__lte=at)
+        .count()
+    )
+
+
+def rating_summary(station: Station) -> dict:
+    agg = (
+        Feedback.objects.unscoped(reason="aggregate rating, no personal data")
+        .filter(station=station, kind="rating")
+        .aggregate(avg=Avg("rating"), n=Count("id"))
+    )
+    return {"average": round(agg["avg"], 1) if agg["avg"] else None, "count": agg["n"]}
+
+
+def public_directory(
+    *,
+    region: Region | None = None,
+    q: str = "",
+    amenities: tuple[str, ...] = (),
+    open_now: bool = False,
+    at: dt.datetime | None = None,
+) -> list[int]:
+    """Station ids for the search without location (district and address text), by name."""
+    qs = Station.objects.public()
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    for word in (q or "").split()[:5]:
+        qs = qs.filter(Q(name__contains=word) | Q(address__contains=word))
+    ids = list(qs.order_by("region_id", "name", "id").values_list("id", flat=True))
+    if not (amenities or open_now):
+        return ids
+    index = finder.get_index()
+    try:
+        mask = index.amenity_mask(amenities)
+    except KeyError as exc:
+        raise DomainError(
+            _("Unknown amenity: %(code)s.") % {"code": exc.args[0]}, code="amenity", field="amenity"
+        ) from None
+    at = at or timezone.now()
+    kept = []
+    for pk in ids:
+        i = index.position.get(pk)
+        if i is None or (int(index.masks[i]) & mask) != mask:
+            continue
+        if open_now and not index.is_open(i, at):
+            continue
+        kept.append(pk)
+    return kept
+
+
+# --- hosts ---------------------------------------------------------------------------------------
+def hosted_stations(actor) -> list[Station]:
+    if not has_perm(actor, Perm.HOST_STATION):
+        return []
+    ids = StationHost.objects.filter(user=actor).values_list("station_id", flat=True)
+    stations = (
+        Station.objects.visible_to(actor, Perm.HOST_STATION)
+        .filter(pk__in=list(ids))
+        .select_related("region")
+    )
+    return list(stations)
+
+
+def keeper_station(actor, code: str) -> Station:
+    """A station the actor keeps (hosts it, or manages its region); otherwise 404."""
+    station = Station.objects.unscoped(reason="checked below").select_related("region")
+    station = station.filter(code=code).first()
+    if station is None:
+        raise NotFound(_("Not found."))
+    from .services import can_manage, is_host
+
+    if not (can_manage(actor, station) or is_host(actor, station)):
+        raise NotFound(_("Not found."))
+    return station
+
+
+def checkins_between(station: Station, start: dt.datetime, end: dt.datetime):
+    return (
+        CheckIn.objects.unscoped(reason="the keeper's own station, authorised by the caller")
+        .filter(station=station, created_at__gte=start, created_at__lt=end)
+        .select_related("user")
+        .order_by("-created_at")
+    )
+
+
+def today_bounds() -> tuple[dt.datetime, dt.datetime]:
+    today = timezone.localdate()
+    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def feedback_for(station: Station, *, open_only: bool = False):
+    qs = Feedback.objects.unscoped(reason="the keeper's own station, authorised by the caller")
+    qs = qs.filter(station=station).select_related("user", "amenity")
+    if open_only:
+        qs = qs.filter(status__in=[FeedbackStatus.OPEN, FeedbackStatus.ACKNOWLEDGED])
+    return qs
+
+
+# --- officers ------------------------------------------------------------------------------------
+def station_list(
+    *,
+    actor,
+    region: Region | None = None,
+    q: str = "",
+    tier: int | None = None,
+    status: str = "",
+    active: bool | None = True,
+):
+    qs = Station.objects.visible_to(actor, Perm.VIEW_STATION).select_related("region")
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    for word in (q or "").split()[:5]:
+        qs = qs.filter(Q(name__contains=word) | Q(address__contains=word) | Q(code=word))
+    if tier:
+        qs = qs.filter(tier=tier)
+    if status:
+        qs = qs.filter(status=status)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("region_id", "name", "id")
+
+
+def access_station(actor, code: str, perm: str = Perm.VIEW_STATION) -> Station:
+    return access(Station, actor, perm, code=code)
+
+
+def usage_by_station(*, actor, days: int = 7, at: dt.datetime | None = None) -> dict[int, int]:
+    """Check-ins per station over the last ``days`` days, in the actor's scope."""
+    at = at or timezone.now()
+    rows = (
+        CheckIn.objects.visible_to(actor, Perm.VIEW_STATION)
+        .filter(created_at__gt=at - dt.timedelta(days=days), created_at__lte=at)
+        .values("station_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["station_id"]: row["n"] for row in rows}
+
+
+def stations_per_district(*, actor) -> list[dict]:
+    """In-service stations per county-level region in the actor's scope, with tiers."""
+    stations = Station.objects.visible_to(actor, Perm.VIEW_STATION).filter(is_active=True)
+    counts: dict[str, dict] = {}
+    for path, tier in stations.values_list("region__path", "tier"):
+        parts = path.strip("/").split("/")
+        county = parts[2] if len(parts) >= 3 else parts[-1]
+        row = counts.setdefault(county, {"code": county, "total": 0, 1: 0, 2: 0, 3: 0})
+        row["total"] += 1
+        row[tier] += 1
+    names = dict(Region.objects.filter(code__in=list(counts)).values_list("code", "name"))
+    result = []
+    for code in sorted(counts):
+        row = counts[code]
+        result.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "total": row["total"],
+                "tier1": row[1],
+                "tier2": row[2],
+                "tier3": row[3],
+            }
+        )
+    return result
