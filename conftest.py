@@ -92,8 +92,13 @@ def _flush_keeps_reference_data():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    from warmbee.stations import finder
+
     settings.SCOPE_STRICT = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FINDER_REFRESH_SECONDS = 0
+    finder.reset()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .api import api
+from .stations.hsds import api as hsds_api
 
 admin.site.site_header = "暖蜂 WarmBee"
 admin.site.site_title = "WarmBee"
@@ -11,7 +12,9 @@ urlpatterns = [
     path("", include("warmbee.core.urls")),
     path("", include("warmbee.accounts.urls")),
     path("", include("warmbee.audit.urls")),
+    path("", include("warmbee.stations.urls")),
     path("api/v1/", api.urls),
+    path("hsds/", hsds_api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through WarmBee's own login (lockout, audit, MFA), never its own form.
     path(

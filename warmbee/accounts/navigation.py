@@ -9,9 +9,13 @@ from .roles import Perm
 
 
 def navigation_for(user) -> list[tuple[str, str]]:
-    items = [(_("Home"), reverse("core:home"))]
+    items = [(_("Home"), reverse("core:home")), (_("Find a station"), reverse("stations:finder"))]
     if not user.is_authenticated:
         return items
+    if user.holds(Perm.HOST_STATION):
+        items.append((_("My stations"), reverse("stations:host_home")))
+    if user.holds(Perm.VIEW_STATION):
+        items.append((_("Station network"), reverse("stations:console_list")))
     if user.holds(Perm.VIEW_USER):
         items.append((_("Accounts"), reverse("accounts:console_users")))
     if user.holds(Perm.VIEW_AUDIT):

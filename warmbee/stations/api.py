@@ -1,5 +1,6 @@
 """Stations in the JSON API: the public finder, the amenity vocabulary, check-ins."""
 
+from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -31,6 +32,7 @@ class StationOut(Schema):
     region: str
     lat: float
     lng: float
+    gcj02: list[float]
     distance_m: int | None
     open_now: bool
     status: str
@@ -63,7 +65,7 @@ def _public(response, max_age: int = PUBLIC_MAX_AGE):
 
 
 @router.get("/nearby", response=NearbyOut, auth=None, summary="Nearest stations")
-def station_nearby(request, response, filters: Query[NearbyFilters]):
+def station_nearby(request, response: HttpResponse, filters: Query[NearbyFilters]):
     """The nearest public stations to a point, nearest first; exact, filterable.
 
     Send coordinates rounded to about 1 km (2 decimals) and ask for more than you show: the
@@ -93,13 +95,13 @@ class AmenityOut(Schema):
 
 
 @router.get("/amenities", response=list[AmenityOut], auth=None, summary="Amenity vocabulary")
-def amenity_list(request, response):
+def amenity_list(request, response: HttpResponse):
     _public(response, 300)
     return list(Amenity.objects.filter(is_active=True))
 
 
 @router.get("/{code}", response=StationOut, auth=None, summary="One public station")
-def station_detail(request, response, code: str):
+def station_detail(request, response: HttpResponse, code: str):
     from . import finder
 
     index = finder.get_index()

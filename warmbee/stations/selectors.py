@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import access, has_perm
 from warmbee.core.errors import DomainError, NotFound
-from warmbee.core.maps import navigation_links
+from warmbee.core.maps import GCJ02, convert, navigation_links
 from warmbee.regions.models import Region
 
 from . import finder, hours
@@ -80,6 +80,8 @@ def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.
         "region": index.region_id[i],
         "lat": round(lat, 6),
         "lng": round(lng, 6),
+        # The same point on GCJ-02 maps (Amap, Tencent), for clients drawing on those tiles.
+        "gcj02": [round(v, 6) for v in convert(lat, lng, GCJ02)],
         "distance_m": None if distance_m is None else round(distance_m),
         "open_now": index.is_open(i, at),
         "status": status,
@@ -95,7 +97,10 @@ def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.
 
 def public_station(code: str) -> Station:
     station = (
-        Station.objects.public().select_related("region").prefetch_related("photos").filter(code=code)
+        Station.objects.public()
+        .select_related("region")
+        .prefetch_related("photos")
+        .filter(code=code)
     ).first()
     if station is None:
         raise NotFound(_("Not found."))

@@ -647,7 +647,7 @@ def feedback_submit(
         created_at=timezone.now(),
     )
     _clean(feedback, exclude=["user", "handled_by", "station"])
-    ratelimit.hit("station_feedback", str(actor.pk), FEEDBACK_LIMIT_PER_HOUR, 3600)
+    ratelimit.hit("station_feedback", str(actor.pk), limit=FEEDBACK_LIMIT_PER_HOUR, window=3600)
     with transaction.atomic():
         feedback.save()
         record(

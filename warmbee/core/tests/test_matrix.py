@@ -42,6 +42,10 @@ class Route:
     positional: bool = False
     data: Callable | None = None
     changes_state: bool = False
+    # Optional: set up objects in ``ctx`` (positional routes), and snapshot the state that a
+    # denied request must leave untouched.
+    setup: Callable | None = None
+    state: Callable | None = None
 
 
 def _login_redirect(persona, code):
@@ -219,6 +223,16 @@ ROUTES: dict[str, Route] = {
 }
 
 
+def _app_routes() -> dict[str, Route]:
+    """Apps keep their rows of the matrix beside their tests (``<app>/tests/matrix.py``)."""
+    from warmbee.stations.tests.matrix import routes as station_routes
+
+    return {**station_routes(Route)}
+
+
+ROUTES.update(_app_routes())
+
+
 def url_pattern_names():
     def walk(resolver, ns=None):
         for p in resolver.url_patterns:
@@ -248,11 +262,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "persona", "position"), CASES)
-def test_matrix(name, persona, position, as_persona, make_user):
+def test_matrix(name, persona, position, as_persona, make_user, personas):
     route = ROUTES[name]
-    ctx = {"region": POSITIONS.get(position, "230602")}
+    ctx = {"region": POSITIONS.get(position, "230602"), "personas": personas, "position": position}
     if position != "-":
         ctx["target"] = make_user(region=POSITIONS[position], name="目标人")
+    if route.setup:
+        route.setup(ctx)
+    state_before = route.state(ctx) if route.state else None
     client = as_persona(persona)
     url = route.url(ctx)
     users_before = User.objects.unscoped(reason="test").count()
@@ -287,6 +304,8 @@ def test_matrix(name, persona, position, as_persona, make_user):
         if target_before is not None:
             after = User.objects.unscoped(reason="test").filter(pk=ctx["target"].pk).values().get()
             assert after == target_before
+        if route.state:
+            assert route.state(ctx) == state_before
 
 
 @pytest.mark.parametrize("persona", ALL_PERSONAS)

@@ -81,8 +81,12 @@ def test_nearest_equals_brute_force(seed):
         mask = rng.choice([0, 1, 0b101, 0b1110])
         radius = rng.choice([None, 2000, 20000])
         open_at = rng.choice([None, at])
-        hits = index.nearest(lat, lng, limit=10, radius_m=radius, amenity_mask=mask, open_at=open_at)
-        expected = brute_force(rows, index, lat, lng, limit=10, radius_m=radius, mask=mask, at=open_at)
+        hits = index.nearest(
+            lat, lng, limit=10, radius_m=radius, amenity_mask=mask, open_at=open_at
+        )
+        expected = brute_force(
+            rows, index, lat, lng, limit=10, radius_m=radius, mask=mask, at=open_at
+        )
         assert [h.index for h in hits] == expected
         distances = haversine_m(lat, lng, index.lat[expected], index.lng[expected])
         assert [h.distance_m for h in hits] == pytest.approx(list(distances), abs=0.01)

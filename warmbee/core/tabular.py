@@ -1,0 +1,704 @@
+"""Spreadsheet import and export: the one mechanism for every roster (R29, R41).
+
+A :class:`Layout` lists the columns. From it come a blank ``.xlsx`` template, a reader for
+``.xlsx``/``.csv`` uploads (:func:`read_table`), a row-by-row import through a Django form
+(:func:`run_import`) and formula-safe exports (:func:`export_xlsx`, :func:`export_csv`).
+
+* Formulas are never evaluated. An ``.xlsx`` formula cell is a row error, and every exported
+  string that Excel could run as a formula gets a leading ``'`` (R29).
+* Text columns (IDs, phones, codes) must reach us as text. Excel turns an 18-digit ID typed as a
+  number into ``1.1010519491231e+17``, so a float, or an integer too long to be exact, is a row
+  error and never a silently wrong ID.
+* A problem with the file itself raises ``DomainError(code="import_file", field="file")``. A
+  problem with a row becomes a :class:`RowError` in the :class:`ImportReport`. Nothing else
+  escapes, whatever bytes are uploaded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import re
+import zipfile
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+MAX_ROWS = 5000
+MAX_BYTES = 10 * 1024 * 1024
+#: An ``.xlsx`` may unpack to at most this many times ``max_bytes`` (zip bombs).
+MAX_UNZIP_RATIO = 20
+#: Header cells beyond this column are not read.
+MAX_COLUMNS = 200
+#: Formatted but empty rows tolerated beyond ``max_rows`` before the sheet is refused.
+BLANK_ROW_ALLOWANCE = 10_000
+TEMPLATE_ROWS = 1000
+#: Excel keeps 15 significant digits; a longer number has already lost its tail.
+EXACT_DIGITS = 15
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_MAX_CELL = 32767
+
+ALL_OR_NOTHING = "all_or_nothing"
+VALID_ONLY = "valid_only"
+Mode = Literal["all_or_nothing", "valid_only"]
+Outcome = Literal["created", "updated"]
+
+TEXT_FORMAT = "@"
+_BOLD = Font(bold=True)
+_REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]\d+$")
+_INVALID_SHEET_TITLE = re.compile(r"[\\*?:/\[\]]")
+_FILE_ERROR = {"code": "import_file", "field": "file"}
+
+
+# --- layout -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """One spreadsheet column; ``key`` is the form field name, ``header`` what people see."""
+
+    key: str
+    header: str | Promise
+    required: bool = False
+    text: bool = False
+    width: int = 16
+    help: str | Promise = ""
+    example: str | Promise = ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of one kind of file, in template order."""
+
+    columns: list[Column]
+    sheet_title: str | Promise
+
+    def __post_init__(self) -> None:
+        keys = [c.key for c in self.columns]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"Duplicate column keys in layout: {keys}")
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+    def header_aliases(self) -> dict[str, Column]:
+        """Normalised header → column: the header in every site language and the key.
+
+        So a Chinese template imports for an English-speaking officer and the other way round.
+        """
+        aliases: dict[str, Column] = {}
+        for column in self.columns:
+            names = {column.key, str(column.header)}
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    names.add(str(column.header))
+            with translation.override("en"):
+                names.add(str(column.header))
+            for name in names:
+                alias = normalise_header(name)
+                if aliases.get(alias, column) is not column:
+                    raise ValueError(f"Header {name!r} names two columns of the layout")
+                aliases[alias] = column
+        return aliases
+
+
+def normalise_header(value: Any) -> str:
+    """Case-insensitive, trimmed, full-width and repeated spaces ignored."""
+    text = str(value or "").replace("\ufeff", "").replace("\u3000", " ")
+    return " ".join(text.split()).casefold()
+
+
+def _sheet_title(title: str | Promise) -> str:
+    return _INVALID_SHEET_TITLE.sub(" ", str(title)).strip()[:31] or "Sheet1"
+
+
+# --- formula neutralisation (R29) ---------------------------------------------------------------
+def neutralise(value: Any) -> Any:
+    """Prefix ``'`` to a string Excel would run as a formula; other values pass through."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _export_value(value: Any, *, text: bool) -> Any:
+    """A value safe to put in a cell: neutralised, no control characters, naive local time."""
+    if value is None:
+        return ""
+    if isinstance(value, Promise):
+        value = str(value)
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.make_naive(timezone.localtime(value))
+    if text or not isinstance(value, int | float | Decimal | dt.date | dt.time | bool):
+        value = str(value)
+    if isinstance(value, str):
+        value = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))[:EXCEL_MAX_CELL]
+    return value
+
+
+# --- template -----------------------------------------------------------------------------------
+def template_xlsx(layout: Layout) -> bytes:
+    """A blank workbook: bold frozen header, text-formatted text columns, an instructions sheet."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _sheet_title(layout.sheet_title)
+    for index, column in enumerate(layout.columns, start=1):
+        cell = ws.cell(row=1, column=index, value=neutralise(str(column.header)))
+        cell.font = _BOLD
+        if column.required:
+            cell.fill = _REQUIRED_FILL
+        if column.text:
+            cell.number_format = TEXT_FORMAT
+            for row in range(2, TEMPLATE_ROWS + 2):
+                ws.cell(row=row, column=index).number_format = TEXT_FORMAT
+        ws.column_dimensions[cell.column_letter].width = column.width
+    ws.freeze_panes = "A2"
+
+    notes = wb.create_sheet(_sheet_title(_("Instructions")))
+    notes.append([_("Column"), _("Required"), _("Description"), _("Example")])
+    for cell in notes[1]:
+        cell.font = _BOLD
+    for column in layout.columns:
+        description = str(column.help)
+        if column.text:
+            hint = _(
+                "Text column: keep the cells formatted as text so that long numbers and leading zeros survive."
+            )
+            description = f"{description} {hint}".strip()
+        notes.append(
+            [
+                _export_value(column.header, text=True),
+                _("Yes") if column.required else _("No"),
+                _export_value(description, text=True),
+                _export_value(column.example, text=True),
+            ]
+        )
+    for letter, width in zip("ABCD", (20, 10, 60, 24), strict=True):
+        notes.column_dimensions[letter].width = width
+    notes.freeze_panes = "A2"
+    return _save(wb)
+
+
+def _save(wb: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowError:
+    """``row`` as numbered in the spreadsheet (header = 1); ``column`` as headed in the file."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class TableRow:
+    number: int
+    values: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    """The non-blank rows of an upload, keyed by column key.
+
+    ``headers`` maps each key found in the file to the header as written there;
+    ``ignored_headers`` are headers that matched no column (worth showing as a warning).
+    """
+
+    layout: Layout
+    headers: dict[str, str]
+    rows: list[TableRow]
+    ignored_headers: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def header(self, key: str) -> str:
+        """The header people see for ``key``: as in the file, else the layout's."""
+        if key in self.headers:
+            return self.headers[key]
+        column = self.layout.column(key)
+        return str(column.header) if column else key
+
+
+def _file_error(message: str) -> DomainError:
+    return DomainError(message, **_FILE_ERROR)
+
+
+def read_table(
+    upload: Any, layout: Layout, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
+) -> Table:
+    """Read an uploaded ``.xlsx`` or ``.csv`` (anything with ``name`` and ``read()``)."""
+    name = str(getattr(upload, "name", "") or "")
+    extension = os.path.splitext(name.lower())[1]
+    if extension not in (".xlsx", ".csv"):
+        raise _file_error(
+            _(
+                "Upload an Excel workbook (.xlsx) or a CSV file; save older .xls files as .xlsx first."
+            )
+        )
+    size = getattr(upload, "size", None)
+    if isinstance(size, int) and size > max_bytes:
+        raise _too_large(max_bytes)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    raw = upload.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise _too_large(max_bytes)
+    if not raw:
+        raise _file_error(_("The file is empty."))
+    grid = _xlsx_grid(raw, max_bytes) if extension == ".xlsx" else _csv_grid(raw)
+    try:
+        return _build_table(grid, layout, max_rows=max_rows)
+    finally:
+        grid.close()  # closes the workbook even when reading stopped early
+
+
+def _too_large(max_bytes: int) -> DomainError:
+    return _file_error(
+        _("The file is larger than %(size)s MB; split it into smaller files.")
+        % {"size": f"{max_bytes / (1024 * 1024):g}"}
+    )
+
+
+@dataclass
+class _Cell:
+    """A value read from the file, before it is turned into a string."""
+
+    value: Any
+    formula: bool = False
+
+
+Grid = Iterator[list[_Cell]]
+
+
+def _xlsx_grid(raw: bytes, max_bytes: int) -> Grid:
+    if not raw.startswith(b"PK\x03\x04"):
+        raise _not_a_workbook()
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise _not_a_workbook() from None
+    if unpacked > max_bytes * MAX_UNZIP_RATIO:
+        raise _too_large(max_bytes)
+    try:
+        # data_only=False: a formula stays a formula (data_type "f") and is refused, never run.
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        logger.info("Unreadable xlsx upload: %s", type(exc).__name__)
+        raise _not_a_workbook() from None
+    return _xlsx_rows(wb)
+
+
+def _xlsx_rows(wb: Any) -> Grid:
+    try:
+        if not wb.worksheets:
+            raise _file_error(_("The workbook has no worksheet."))
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # some writers record a wrong size; read what is really there
+        header = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
+        cells = [_xlsx_cell(cell) for cell in header]
+        while cells and cells[-1].value in (None, ""):
+            cells.pop()
+        yield cells
+        for row in ws.iter_rows(min_row=2, max_col=max(len(cells), 1)):
+            yield [_xlsx_cell(cell) for cell in row]
+    except DomainError:
+        raise
+    except Exception as exc:  # damaged sheet XML, bad zip member, odd cell types
+        logger.info("Unreadable xlsx upload: %s", type(exc).__name__)
+        raise _not_a_workbook() from None
+    finally:
+        wb.close()
+
+
+def _xlsx_cell(cell: Any) -> _Cell:
+    return _Cell(cell.value, formula=getattr(cell, "data_type", None) == "f")
+
+
+def _not_a_workbook() -> DomainError:
+    return _file_error(
+        _(
+            "This file is not a readable Excel workbook; open it in Excel and save it as .xlsx again."
+        )
+    )
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    else:
+        # Chinese Excel saves "CSV" as GBK; GB18030 is its superset.
+        encodings = ("utf-8-sig", "gb18030")
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text
+    raise _file_error(
+        _("This file is not readable text; save it from Excel as “CSV UTF-8” or as .xlsx.")
+    )
+
+
+def _csv_grid(raw: bytes) -> Grid:
+    text = _decode(raw)
+    if not text.strip():
+        raise _file_error(_("The file is empty."))
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line else ","
+    return _csv_rows(text, delimiter)
+
+
+def _csv_rows(text: str, delimiter: str) -> Grid:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            yield [_Cell(value) for value in record[:MAX_COLUMNS]]
+    except csv.Error:
+        raise _file_error(
+            _("This file is not valid CSV (a quote or a very long cell is broken).")
+        ) from None
+
+
+def _as_text(value: Any) -> str:
+    """A cell value as the string a form field gets."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 10**EXACT_DIGITS:
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def _text_column_problem(cell: _Cell) -> bool:
+    """True when a text column got a number Excel may already have mangled."""
+    value = cell.value
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float | Decimal):
+        return True
+    if isinstance(value, int):
+        return len(str(abs(value))) > EXACT_DIGITS
+    return isinstance(value, str) and bool(_SCIENTIFIC.match(value.strip()))
+
+
+def _build_table(grid: Grid, layout: Layout, *, max_rows: int) -> Table:
+    try:
+        header_cells = next(grid)
+    except StopIteration:
+        raise _file_error(_("The file is empty.")) from None
+    aliases = layout.header_aliases()
+    positions: dict[int, Column] = {}
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, cell in enumerate(header_cells):
+        if cell.formula:
+            continue
+        shown = _as_text(cell.value)
+        if not shown:
+            continue
+        column = aliases.get(normalise_header(shown))
+        if column is None:
+            ignored.append(shown)
+            continue
+        if column.key in headers:
+            raise _file_error(
+                _("The column “%(header)s” appears more than once.") % {"header": shown}
+            )
+        positions[index] = column
+        headers[column.key] = shown
+    missing = [str(c.header) for c in layout.columns if c.required and c.key not in headers]
+    if missing:
+        raise _file_error(
+            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
+
+    rows: list[TableRow] = []
+    formula_message = _("This cell contains a formula; paste the value instead.")
+    number_message = _("This column must be formatted as text in Excel; re-type the value as text.")
+    for number, cells in enumerate(grid, start=2):
+        if number > max_rows + 1 + BLANK_ROW_ALLOWANCE:
+            raise _file_error(
+                _("The sheet has too many empty rows; delete the empty rows below your data.")
+            )
+        values: dict[str, str] = {}
+        errors: list[RowError] = []
+        for index, column in positions.items():
+            cell = cells[index] if index < len(cells) else _Cell(None)
+            values[column.key] = ""
+            if cell.formula:
+                errors.append(RowError(number, headers[column.key], formula_message))
+            elif column.text and _text_column_problem(cell):
+                errors.append(RowError(number, headers[column.key], number_message))
+            else:
+                values[column.key] = _as_text(cell.value)
+        if not errors and not any(values.values()):
+            continue  # a blank row
+        rows.append(TableRow(number, values, errors))
+        if len(rows) > max_rows:
+            raise _file_error(
+                _("The file has more than %(max)s rows; split it into smaller files.")
+                % {"max": max_rows}
+            )
+    if not rows:
+        raise _file_error(_("The file has a header row but no data rows."))
+    return Table(layout=layout, headers=headers, rows=rows, ignored_headers=ignored)
+
+
+# --- importing ----------------------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    """What an import did, or would do (``dry_run``). ``written``: something was committed.
+
+    In a dry run ``created``/``updated`` are what a real run would do; in a real run they count
+    committed rows and are 0 when the run was rolled back.
+    """
+
+    total: int
+    valid: int
+    created: int
+    updated: int
+    errors: list[RowError]
+    dry_run: bool
+    mode: str
+    written: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def failed_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "valid": self.valid,
+            "created": self.created,
+            "updated": self.updated,
+            "dry_run": self.dry_run,
+            "mode": self.mode,
+            "written": self.written,
+            "errors": [
+                {"row": e.row, "column": e.column, "message": e.message} for e in self.errors
+            ],
+        }
+
+    def errors_csv(self) -> bytes:
+        """The row errors as a CSV to download (UTF-8 with BOM, so Excel reads Chinese)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([_("Row"), _("Column"), _("Message")])
+        for error in self.errors:
+            writer.writerow([error.row, neutralise(error.column), neutralise(error.message)])
+        return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+class _Rollback(Exception):
+    """Raised inside the import transaction to undo it (dry run, or all-or-nothing failure)."""
+
+
+def run_import(
+    *,
+    table: Table,
+    form_class: type,
+    apply_row: Callable[[dict, int], Outcome],
+    mode: Mode,
+    dry_run: bool,
+    key: Callable[[dict], Hashable | None] | None = None,
+    form_kwargs: dict | None = None,
+) -> ImportReport:
+    """Validate every row with ``form_class``, then write the valid ones with ``apply_row``.
+
+    ``all_or_nothing``: any row error means nothing is written. ``valid_only``: good rows are
+    written, each in its own savepoint, and failing rows reported. A dry run writes nothing but
+    runs ``apply_row`` in a transaction that is always rolled back, so its errors show too.
+    ``key(cleaned_data)`` gives a row's natural key; a repeated key is a row error.
+    ``form_kwargs`` go to every form (e.g. the actor, to limit choices to their scope).
+    """
+    if mode not in (ALL_OR_NOTHING, VALID_ONLY):
+        raise ValueError(f"Unknown import mode: {mode!r}")
+    errors: list[RowError] = []
+    valid_rows: list[tuple[int, dict]] = []
+    seen: dict[Hashable, int] = {}
+    for row in table.rows:
+        row_errors = list(row.errors)
+        flagged = {e.column for e in row_errors}
+        form = form_class(data=row.values, **(form_kwargs or {}))
+        if not form.is_valid():
+            for name, messages in form.errors.items():
+                column = "" if name == NON_FIELD_ERRORS else table.header(name)
+                if column and column in flagged:
+                    continue  # the reader already said what is wrong with this cell
+                row_errors.extend(RowError(row.number, column, str(m)) for m in messages)
+        if not row_errors and key is not None:
+            natural_key = key(form.cleaned_data)
+            if natural_key is not None:
+                if natural_key in seen:
+                    row_errors.append(
+                        RowError(
+                            row.number,
+                            "",
+                            _("Duplicate of row %(row)s.") % {"row": seen[natural_key]},
+                        )
+                    )
+                else:
+                    seen[natural_key] = row.number
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            valid_rows.append((row.number, form.cleaned_data))
+
+    counts = {"created": 0, "updated": 0}
+    written = False
+    refuse_writing = mode == ALL_OR_NOTHING and bool(errors)
+    if valid_rows and (dry_run or not refuse_writing):
+        apply_errors: list[RowError] = []
+        try:
+            with transaction.atomic():
+                for number, data in valid_rows:
+                    try:
+                        with transaction.atomic():
+                            outcome = apply_row(data, number)
+                    except DomainError as exc:
+                        known = table.layout.column(exc.field or "")
+                        column = table.header(known.key) if known else ""
+                        apply_errors.append(RowError(number, column, str(exc.message)))
+                        continue
+                    if outcome not in counts:
+                        raise ValueError(f"apply_row returned {outcome!r}")
+                    counts[outcome] += 1
+                if dry_run or (mode == ALL_OR_NOTHING and apply_errors):
+                    raise _Rollback
+            written = sum(counts.values()) > 0
+        except _Rollback:
+            if not dry_run:
+                counts = {"created": 0, "updated": 0}
+        errors.extend(apply_errors)
+    errors.sort(key=lambda e: e.row)
+    return ImportReport(
+        total=len(table.rows),
+        valid=len(valid_rows),
+        created=counts["created"],
+        updated=counts["updated"],
+        errors=errors,
+        dry_run=dry_run,
+        mode=mode,
+        written=written,
+    )
+
+
+# --- exporting (R29) ----------------------------------------------------------------------------
+def _exported_by(watermark: str) -> str:
+    return _("Exported by: %(watermark)s") % {"watermark": watermark}
+
+
+def export_xlsx(layout: Layout, rows: Iterable[dict], *, watermark: str = "") -> bytes:
+    """Rows (dicts keyed by column key) as a workbook; strings are formula-neutralised."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_sheet_title(layout.sheet_title))
+    for index, column in enumerate(layout.columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.freeze_panes = "A2"
+    if watermark:
+        # Header/footer mini-language: "&" starts a code, "&&" is a literal ampersand.
+        mark = _exported_by(watermark).replace("&", "&&")[:250]
+        ws.oddHeader.right.text = mark
+        ws.oddFooter.center.text = mark
+
+    header = []
+    for column in layout.columns:
+        cell = WriteOnlyCell(ws, value=_export_value(column.header, text=True))
+        cell.font = _BOLD
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        cells = []
+        for column in layout.columns:
+            cell = WriteOnlyCell(ws, value=_export_value(row.get(column.key), text=column.text))
+            if column.text:
+                cell.number_format = TEXT_FORMAT
+            cells.append(cell)
+        ws.append(cells)
+    if watermark:
+        ws.append([_export_value(_exported_by(watermark), text=True)])
+    return _save(wb)
+
+
+def export_csv(layout: Layout, rows: Iterable[dict], *, watermark: str = "") -> bytes:
+    """Rows as CSV (UTF-8 with BOM, so Excel reads Chinese); strings are formula-neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_export_value(c.header, text=True) for c in layout.columns])
+    for row in rows:
+        writer.writerow([_csv_value(row.get(c.key)) for c in layout.columns])
+    if watermark:
+        writer.writerow([_export_value(_exported_by(watermark), text=True)])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def _csv_value(value: Any) -> Any:
+    value = _export_value(value, text=False)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+__all__ = [
+    "ALL_OR_NOTHING",
+    "VALID_ONLY",
+    "Column",
+    "ImportReport",
+    "Layout",
+    "RowError",
+    "Table",
+    "TableRow",
+    "export_csv",
+    "export_xlsx",
+    "neutralise",
+    "read_table",
+    "run_import",
+    "template_xlsx",
+]
