@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -124,6 +124,19 @@ DISTRICTS: dict[str, District] = {
         ("团结路", "民族路", "建设路", "文化路", "人民路"),
     ),
 }
+VILLAGE_STEMS = (
+    "前进",
+    "胜利",
+    "红旗",
+    "东升",
+    "永安",
+    "新发",
+    "富裕",
+    "太平",
+    "兴隆",
+    "民主",
+    "团结",
+)
 COMMUNITY_STEMS = (
     "东风", "阳光", "春雷", "育新", "星火", "铁人", "新村", "景园", "湖滨", "明湖", "丽湖", "兴华",
     "龙南", "创业", "奋斗", "银河", "和平", "幸福", "友谊", "光明",
@@ -153,53 +166,58 @@ HOURS = {
 @dataclass(frozen=True)
 class HostType:
     key: str
-    weight_urban: float
-    weight_county: float
-    org: str  # host organisation; {p} is the place
+    # Relative frequency in an urban district, a county town, a rural township.
+    weights: tuple[float, float, float]
+    org: str  # the host organisation; {p} is a street or neighbourhood
     name: str  # the part after “庆小驿·”
     tier_bias: float
     hours: dict[str, float]
     kind: str = Kind.WARMBEE
 
 
-EXPRESS_HOURS = {"d8_20": 4, "d730_21": 4, "always": 1, "split": 0.5}
+EXPRESS_HOURS = {"d8_20": 4, "d730_21": 4, "always": 0.6, "split": 0.5}
+PETROL_HOURS = {"always": 4.5, "overnight": 1, "d730_21": 1.5}
 HOST_TYPES = [
     HostType(
-        "post", 6, 9, "中国邮政大庆市分公司{p}营业所", "邮政{p}营业所站", 0.3,
+        "post", (6, 8, 10), "中国邮政大庆市分公司{p}营业所", "邮政{p}营业所站", 0.3,
         {"d830_1730": 3, "weekday": 2, "d8_20": 1},
     ),
-    HostType("sf", 7, 3, "顺丰速运{p}网点", "顺丰速运{p}网点站", 0.35, EXPRESS_HOURS),
-    HostType("zto", 6, 4, "中通快递{p}网点", "中通快递{p}网点站", 0.15, EXPRESS_HOURS),
-    HostType("yto", 4, 3, "圆通速递{p}网点", "圆通速递{p}网点站", 0.1, EXPRESS_HOURS),
-    HostType("yunda", 4, 3, "韵达快递{p}网点", "韵达快递{p}网点站", 0.1, EXPRESS_HOURS),
-    HostType("jt", 3, 2, "极兔速递{p}网点", "极兔速递{p}网点站", 0.0, EXPRESS_HOURS),
-    HostType("jd", 6, 2, "京东物流{p}营业部", "京东物流{p}营业部站", 0.3, EXPRESS_HOURS),
+    HostType("sf", (7, 3, 0.5), "顺丰速运{p}网点", "顺丰速运{p}网点站", 0.35, EXPRESS_HOURS),
+    HostType("zto", (6, 4, 1.5), "中通快递{p}网点", "中通快递{p}网点站", 0.15, EXPRESS_HOURS),
+    HostType("yto", (4, 3, 1), "圆通速递{p}网点", "圆通速递{p}网点站", 0.1, EXPRESS_HOURS),
+    HostType("yunda", (4, 3, 1.5), "韵达快递{p}网点", "韵达快递{p}网点站", 0.1, EXPRESS_HOURS),
+    HostType("jt", (3, 2, 0.5), "极兔速递{p}网点", "极兔速递{p}网点站", 0.0, EXPRESS_HOURS),
+    HostType("jd", (6, 2, 0.5), "京东物流{p}营业部", "京东物流{p}营业部站", 0.3, EXPRESS_HOURS),
     HostType(
-        "meituan", 8, 3, "美团外卖大庆{p}站点", "美团外卖{p}站", 0.15,
-        {"d730_21": 3, "always": 2.5, "overnight": 0.3},
+        "meituan", (8, 3, 0), "美团外卖大庆{p}站点", "美团外卖{p}站", 0.15,
+        {"d730_21": 3, "always": 1.2, "overnight": 0.2},
     ),
     HostType(
-        "eleme", 3, 1, "饿了么大庆{p}站点", "饿了么{p}站", 0.05,
-        {"d730_21": 3, "always": 2, "overnight": 0.3},
+        "eleme", (3, 1, 0), "饿了么大庆{p}站点", "饿了么{p}站", 0.05,
+        {"d730_21": 3, "always": 1, "overnight": 0.2},
     ),
     HostType(
-        "community", 14, 18, "{p}社区党群服务中心", "{p}社区党群服务中心站", 0.45,
-        {"d8_20": 3, "weekday": 3, "split": 2, "always": 0.4},
+        "community", (14, 16, 20), "{community_org}党群服务中心", "{community}党群服务中心站",
+        0.45, {"d8_20": 3, "weekday": 3, "split": 2, "always": 0.4},
     ),
     HostType(
-        "cnpc", 5, 5, "中国石油大庆销售分公司{p}加油站", "中石油{p}加油站", -0.2,
-        {"always": 6, "overnight": 2, "d730_21": 1},
+        "cnpc", (5, 5, 5), "中国石油大庆销售分公司{p}加油站", "中石油{p}加油站", -0.2,
+        PETROL_HOURS,
     ),
     HostType(
-        "sinopec", 3, 2, "中国石化大庆石油分公司{p}加油站", "中石化{p}加油站", -0.2,
-        {"always": 6, "overnight": 2, "d730_21": 1},
+        "sinopec", (3, 2, 2), "中国石化大庆石油分公司{p}加油站", "中石化{p}加油站", -0.2,
+        PETROL_HOURS,
     ),
-    HostType("bank", 8, 6, "{bank}{p}支行", "{bank_short}{p}支行站", 0.0,
-             {"weekday": 5, "d8_20": 1, "always": 0.5}),
-    HostType("market", 6, 4, "{market}{p}店", "{market_short}{p}店站", 0.0,
-             {"d8_21": 4, "d730_21": 2}),
     HostType(
-        "union", 6, 5, "{township}工会", "{township}工会站", 0.3,
+        "bank", (8, 6, 4), "{bank}{p}支行", "{bank_short}{p}支行站", 0.0,
+        {"weekday": 5, "d8_20": 1, "always": 0.3},
+    ),
+    HostType(
+        "market", (6, 4, 2), "{market}{p}店", "{market_short}{p}店站", 0.0,
+        {"d8_21": 4, "d730_21": 2},
+    ),
+    HostType(
+        "union", (6, 5, 3), "{township}工会", "{township}工会站", 0.3,
         {"d8_20": 3, "split": 2, "d730_21": 2, "always": 0.4}, Kind.OUTDOOR,
     ),
 ]  # fmt: skip
@@ -212,6 +230,7 @@ BANKS = [
     ("龙江银行大庆", "龙江银行"),
     ("大庆农村商业银行", "农商银行"),
 ]
+RURAL_BANKS = [BANKS[2], BANKS[4], BANKS[6]]
 MARKETS = [("比优特超市", "比优特"), ("大商新玛特", "新玛特"), ("沃尔玛大庆", "沃尔玛")]
 
 # --- amenities: probability by tier (1, 2, 3) ---------------------------------------------------
@@ -237,18 +256,21 @@ DESCRIPTIONS = [
     "",
     "",
 ]
-CLOSE_REASONS = ["装修升级，暂停开放", "供暖管道检修", "冬季供暖检修，暂停开放", "更换设施，暂停开放"]
+CLOSE_REASONS = [
+    "装修升级，暂停开放",
+    "供暖管道检修",
+    "冬季供暖检修，暂停开放",
+    "更换设施，暂停开放",
+]
 
 # --- people -------------------------------------------------------------------------------------
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
     "魏吕丁任沈姚卢姜崔钟谭陆范金石廖贾夏付方白邹孟熊秦邱江尹薛闫段雷侯史陶贺顾毛郝龚邵万"
 )
-GIVEN = (
-    "伟 强 磊 军 勇 杰 涛 明 超 刚 平 辉 鹏 华 飞 鑫 波 斌 宇 浩 凯 健 俊 帆 帅 旭 宁 龙 林 阳 "
-    "雨 峰 亮 成 东 海 建 新 志 文 博 晨 航 子豪 宇航 浩然 俊杰 志强 海峰 春雷 国庆 立新 建军 "
-    "晓东 小龙 鹏飞 永刚 丽 敏 静 燕 娟 艳 霞 秀英 玉兰 婷婷 雪 倩 红 梅 晓丽 丹丹 佳怡 欣"
-).split()
+GIVEN_ONE = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林阳雨峰亮成东海建新志文博晨航丽敏静燕娟艳霞雪倩红梅欣"
+GIVEN_TWO = "子豪 宇航 浩然 俊杰 志强 海峰 春雷 国庆 立新 建军 晓东 小龙 鹏飞 永刚 秀英 玉兰 婷婷 晓丽 丹丹 佳怡"
+GIVEN = (*GIVEN_ONE, *GIVEN_TWO.split(" "))
 RATING_TEXTS = [
     ("冬天能进来暖和暖和，太好了", "climate"),
     ("热饭很方便，中午不用在外面吃凉的了", "microwave"),
@@ -290,10 +312,8 @@ class Plan:
     address: str
     lat: float
     lng: float
-    urban: bool
     tier: int = 3
     score: float = 0.0
-    kwargs: dict = field(default_factory=dict)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -351,16 +371,29 @@ class _Phones:
 
 
 # --- the network --------------------------------------------------------------------------------
-def _anchors(rng: random.Random, district: Region, spec: District) -> list[tuple]:
-    """(region, weight, (lat, lng), sigma_km, place stem) for each place stations go."""
+URBAN, TOWN, RURAL = 0, 1, 2  # index into HostType.weights
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A place stations cluster around: a township (or the district, without townships)."""
+
+    region: Region
+    weight: float
+    point: tuple[float, float]
+    sigma_km: float
+    stem: str | None  # the township's name without 街道/镇/乡, for names
+    setting: int
+
+
+def _anchors(rng: random.Random, district: Region, spec: District) -> list[Anchor]:
     townships = list(
-        Region.objects.filter(parent=district, level=Level.TOWNSHIP, retired=False).order_by(
-            "code"
-        )
+        Region.objects.filter(parent=district, level=Level.TOWNSHIP, retired=False).order_by("code")
     )
     if not townships:
-        sigma = 3.0 if spec.urban else 5.0
-        return [(district, 1.0, spec.seat, sigma, None)]
+        if spec.urban:
+            return [Anchor(district, 1.0, spec.seat, 3.0, None, URBAN)]
+        return [Anchor(district, 1.0, spec.seat, 5.0, None, TOWN)]
     anchors = []
     for township in townships:
         is_street = township.name.endswith("街道")
@@ -376,10 +409,12 @@ def _anchors(rng: random.Random, district: Region, spec: District) -> list[tuple
             centre = (district.lat, district.lng) if district.lat is not None else spec.seat
             point = _jitter(rng, *centre, 7.0 if spec.urban else 14.0)
         if spec.urban:
-            weight, sigma = (3.0, 1.0) if is_street else (0.6, 1.5)
+            weight, sigma, setting = (3.0, 1.0, URBAN) if is_street else (0.6, 1.5, TOWN)
+        elif is_seat:
+            weight, sigma, setting = 8.0, 1.8, TOWN
         else:
-            weight, sigma = (8.0, 1.8) if is_seat else (1.0, 1.5)
-        anchors.append((township, weight, point, sigma, _stem(township.name)))
+            weight, sigma, setting = 1.0, 1.5, RURAL
+        anchors.append(Anchor(township, weight, point, sigma, _stem(township.name), setting))
     return anchors
 
 
@@ -387,29 +422,30 @@ def _plan_network(rng: random.Random, districts: dict[str, Region]) -> list[Plan
     plans: list[Plan] = []
     names: set[str] = set()
     for code, spec in DISTRICTS.items():
-        district = districts[code]
-        anchors = _anchors(rng, district, spec)
-        weights = {
-            h.key: (h.weight_urban if spec.urban else h.weight_county) for h in HOST_TYPES
-        }
-        by_key = {h.key: h for h in HOST_TYPES}
+        anchors = _anchors(rng, districts[code], spec)
         made = 0
         while made < spec.stations:
-            region, _w, point, sigma, stem = rng.choices(anchors, weights=[a[1] for a in anchors])[
+            anchor = rng.choices(anchors, weights=[a.weight for a in anchors])[0]
+            region = anchor.region
+            host = rng.choices(HOST_TYPES, weights=[h.weights[anchor.setting] for h in HOST_TYPES])[
                 0
             ]
-            host = by_key[_weighted(rng, weights)]
             street = rng.choice(spec.streets)
             township = region.name if region.level == Level.TOWNSHIP else spec.name
-            place = rng.choice([street, street, stem or street]) if stem else street
-            if host.key == "community":
-                place = rng.choice(COMMUNITY_STEMS)
-                if not spec.urban and region.name.endswith("乡"):
-                    place = f"{_stem(region.name)}{rng.choice(COMMUNITY_STEMS)}"
-            bank, bank_short = rng.choice(BANKS)
-            market, market_short = rng.choice(MARKETS)
+            place = rng.choice([street, street, anchor.stem]) if anchor.stem else street
+            if anchor.setting == RURAL:
+                community = f"{rng.choice(VILLAGE_STEMS)}村"
+                community_org = f"{township}{community}"
+                bank, bank_short = rng.choice(RURAL_BANKS)
+            else:
+                community = community_org = f"{rng.choice(COMMUNITY_STEMS)}社区"
+                bank, bank_short = rng.choice(BANKS)
+            # Walmart and 新玛特 are in the city; 比优特 (a Daqing chain) reaches the counties.
+            market, market_short = rng.choice(MARKETS if anchor.setting == URBAN else MARKETS[:1])
             fmt = {
                 "p": place,
+                "community": community,
+                "community_org": community_org,
                 "bank": bank,
                 "bank_short": bank_short,
                 "market": market,
@@ -424,7 +460,7 @@ def _plan_network(rng: random.Random, districts: dict[str, Region]) -> list[Plan
                 address = f"{spec.name}{street} {rng.randint(1, 399)} 号"
             else:
                 address = f"{spec.name}{region.name}{street} {rng.randint(1, 199)} 号"
-            lat, lng = _jitter(rng, *point, sigma)
+            lat, lng = _jitter(rng, *anchor.point, anchor.sigma_km)
             plans.append(
                 Plan(
                     district=code,
@@ -435,8 +471,9 @@ def _plan_network(rng: random.Random, districts: dict[str, Region]) -> list[Plan
                     address=address,
                     lat=lat,
                     lng=lng,
-                    urban=spec.urban,
-                    score=host.tier_bias + (0.4 if spec.urban else 0.0) + rng.gauss(0, 0.6),
+                    score=host.tier_bias
+                    + (0.4 if anchor.setting == URBAN else 0.0)
+                    + rng.gauss(0, 0.6),
                 )
             )
             made += 1
@@ -493,8 +530,10 @@ def _visit_minute(rng: random.Random) -> int:
 
 
 def _checkins(rng, workers, stations, favourites, now) -> list[CheckIn]:
+    """Each worker's days: a few visits at their usual stations, at the lunch and evening peaks
+    mostly, only while the station is open, never twice at one station within the interval."""
     tz = hours.local_zone()
-    gap = dt.timedelta(minutes=settings.STATION_CHECKIN_INTERVAL_MINUTES)
+    interval = dt.timedelta(minutes=settings.STATION_CHECKIN_INTERVAL_MINUTES)
     schedules = {s.pk: _schedule(s) for s in stations}
     open_live = hours.Live()
     today = timezone.localdate(now)
@@ -502,30 +541,30 @@ def _checkins(rng, workers, stations, favourites, now) -> list[CheckIn]:
     for worker in workers:
         favs = favourites[worker.pk]
         fav_weights = [1 / (i + 1) for i in range(len(favs))]
-        p_active = rng.uniform(0.6, 0.95)
-        intensity = rng.uniform(1.5, 5.5)
+        p_active = rng.uniform(0.75, 0.98)  # couriers work most days
+        extra = rng.uniform(2.0, 5.0)  # mean visits a working day, beyond the first
         last: dict[int, dt.datetime] = {}
-        for back in range(CHECKIN_DAYS, -1, -1):
-            day = today - dt.timedelta(days=back)
+        for back in range(CHECKIN_DAYS - 1, -1, -1):
             if rng.random() > p_active:
                 continue
-            visits = min(1 + int(rng.expovariate(1 / (intensity - 1))), 7)
-            minutes = sorted(_visit_minute(rng) for _ in range(visits))
+            midnight = dt.datetime.combine(today - dt.timedelta(days=back), dt.time.min, tzinfo=tz)
+            visits = min(1 + int(rng.expovariate(1 / extra)), 7)
             previous = None
-            midnight = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-            for minute in minutes:
+            for minute in sorted(_visit_minute(rng) for _ in range(visits)):
                 at = midnight + dt.timedelta(minutes=minute, seconds=rng.randrange(60))
-                if at >= now or (previous is not None and at - previous < dt.timedelta(minutes=20)):
-                    continue
-                for _try in range(4):
-                    station = rng.choices(favs, weights=fav_weights)[0]
-                    if not hours.is_open(schedules[station.pk], open_live, at):
-                        continue
-                    if station.pk in last and at - last[station.pk] < gap:
-                        continue
-                    rows.append(CheckIn(station=station, user=worker, created_at=at))
-                    last[station.pk] = previous = at
+                if previous is not None and at - previous < dt.timedelta(minutes=20):
+                    at = previous + dt.timedelta(minutes=rng.randint(20, 60))
+                if at >= now:
                     break
+                # The usual stations in order of habit, the first that is open and not too soon.
+                order = sorted(range(len(favs)), key=lambda i: rng.random() / fav_weights[i])
+                for station in (favs[i] for i in order):
+                    if station.pk in last and at - last[station.pk] < interval:
+                        continue
+                    if hours.is_open(schedules[station.pk], open_live, at):
+                        rows.append(CheckIn(station=station, user=worker, created_at=at))
+                        last[station.pk] = previous = at
+                        break
     return rows
 
 
@@ -559,11 +598,11 @@ def _feedback(rng, checkins, keepers, now) -> tuple[list[Feedback], int]:
     amen: dict[int, set[str]] = {}
     for station_id, code in StationAmenity.objects.values_list("station_id", "amenity_id"):
         amen.setdefault(station_id, set()).add(code)
-    ratings = problems = 0
-    handled = 0
-    # Problems first at the demo host's stations, so the host persona has some to handle.
-    pool.sort(key=lambda c: 0 if keepers.get(c.station.pk, (None, False))[1] else 1)
-    for c in pool:
+    ratings = problems = handled = 0
+    # The first three problems at the demo host's stations, so the host persona has some to
+    # handle (the first two are left open).
+    at_persona = [c for c in pool if keepers[c.station.pk][1]]
+    for c in [*at_persona[:3], *pool]:
         if problems >= PROBLEMS:
             break
         station, codes = c.station, amen.get(c.station.pk, set())
@@ -582,7 +621,7 @@ def _feedback(rng, checkins, keepers, now) -> tuple[list[Feedback], int]:
             text=text,
             created_at=at,
         )
-        keeper, is_persona = keepers.get(station.pk, (None, False))
+        keeper, is_persona = keepers[station.pk]
         age = now - at
         roll = rng.random()
         if is_persona and problems < 2:
@@ -605,7 +644,7 @@ def _feedback(rng, checkins, keepers, now) -> tuple[list[Feedback], int]:
             )
         else:
             status = FeedbackStatus.OPEN
-        if status != FeedbackStatus.OPEN and keeper is not None:
+        if status != FeedbackStatus.OPEN:
             fb.status = status
             fb.response = response if status == FeedbackStatus.RESOLVED else ACK_TEXT
             fb.handled_by = keeper
@@ -653,9 +692,11 @@ def build(ctx) -> None:
     city = Region.objects.filter(code=CITY).first()
     if city is None:
         raise RuntimeError(f"region {CITY} is not loaded: run load_regions first")
-    if Station.objects.unscoped(reason="demo idempotence").filter(
-        region__path__startswith=city.path
-    ).exists():
+    if (
+        Station.objects.unscoped(reason="demo idempotence")
+        .filter(region__path__startswith=city.path)
+        .exists()
+    ):
         return
     officer = _persona(Role.CITY_OFFICER, CITY)
     if officer is None:
@@ -675,6 +716,8 @@ def build(ctx) -> None:
     with transaction.atomic():
         # Stations, through the service (audited one by one).
         stations: list[Station] = []
+        district_of: dict[int, str] = {}
+        host_of: dict[int, str] = {}
         for plan in _plan_network(rng, districts):
             details = _details(rng, plan, today)
             station = station_create(
@@ -686,11 +729,11 @@ def build(ctx) -> None:
                 lng=plan.lng,
                 **details,
             )
-            station.district, station.host_key = plan.district, plan.host.key
             stations.append(station)
+            district_of[station.pk], host_of[station.pk] = plan.district, plan.host.key
         by_district: dict[str, list[Station]] = {c: [] for c in DISTRICTS}
         for s in stations:
-            by_district[s.district].append(s)
+            by_district[district_of[s.pk]].append(s)
 
         # Hosts: the persona keeps three stations in 萨尔图区, twenty more keep one to three.
         keepers: dict[int, tuple[User, bool]] = {}
@@ -720,7 +763,7 @@ def build(ctx) -> None:
                 keepers[s.pk] = (user, False)
         for s in stations:
             if s.pk not in keepers:
-                keeper = district_officers.get(s.district) or officer
+                keeper = district_officers.get(district_of[s.pk]) or officer
                 keepers[s.pk] = (keeper, False)
 
         # Live status: a few temporarily closed, a few full; 元旦 closed at about 5 %.
@@ -741,7 +784,7 @@ def build(ctx) -> None:
             station_set_status(actor=keepers[s.pk][0], station=s, status=LiveStatus.FULL)
         new_year = dt.date(today.year + (0 if (today.month, today.day) == (1, 1) else 1), 1, 1)
         holiday_hosts = {"post", "bank", "community", "union"}
-        holiday = [s for s in stations if not s.always_open and s.host_key in holiday_hosts]
+        holiday = [s for s in stations if not s.always_open and host_of[s.pk] in holiday_hosts]
         for s in rng.sample(holiday, min(len(holiday), round(len(stations) * 0.05))):
             station_set_exception(
                 actor=keepers[s.pk][0], station=s, date=new_year, closed=True, note="元旦休息"
@@ -766,9 +809,7 @@ def build(ctx) -> None:
             workers.append(worker_persona)
 
         # History: bulk-inserted (dated in the past), summarised in one audit row.
-        favourites = _favourites(
-            rng, workers, homes, by_district, worker_persona, persona_stations
-        )
+        favourites = _favourites(rng, workers, homes, by_district, worker_persona, persona_stations)
         checkins = _checkins(rng, workers, stations, favourites, now)
         CheckIn.objects.bulk_create(checkins, batch_size=2000)
         feedback, handled = _feedback(rng, checkins, keepers, now)

@@ -122,6 +122,12 @@ class FinderIndex:
             setattr(self, name, list(data[name]))
         self.live: dict[int, hours.Live] = {}
         self.live_mask = np.zeros(self.size, dtype=bool)
+        self._pattern_cache: tuple | None = None
+        # The public, unchanging part of each station's payload, built on first use.
+        self.static: dict[tuple[int, str], dict] = {}
+
+    def open_flags(self, idx, at: dt.datetime) -> list[bool]:
+        return self._open_mask(np.asarray(idx, dtype=np.int64), at).tolist()
 
     def amenity_mask(self, codes) -> int:
         """The bit mask for amenity codes; an unknown code raises ``KeyError`` naming it."""
@@ -145,12 +151,22 @@ class FinderIndex:
         live = self.live.get(i) or hours.Live()
         return hours.is_open(self.schedules[self.schedule_ids[i]], live, at)
 
+    def _patterns_open(self, at: dt.datetime) -> np.ndarray:
+        """Which weekly patterns are open at ``at`` (cached for the minute)."""
+        local = at.astimezone(hours.local_zone())
+        key = (local.date(), local.hour, local.minute)
+        cached = self._pattern_cache
+        if cached is None or cached[0] != key:
+            flags = np.fromiter(
+                (hours.is_open(s, hours.Live(), at) for s in self.schedules),
+                dtype=bool,
+                count=len(self.schedules),
+            )
+            cached = self._pattern_cache = (key, flags)
+        return cached[1]
+
     def _open_mask(self, idx: np.ndarray, at: dt.datetime) -> np.ndarray:
-        sids = self.schedule_ids[idx]
-        by_pattern = {
-            int(s): hours.is_open(self.schedules[s], hours.Live(), at) for s in np.unique(sids)
-        }
-        result = np.fromiter((by_pattern[int(s)] for s in sids), dtype=bool, count=len(sids))
+        result = self._patterns_open(at)[self.schedule_ids[idx]]
         for j in np.flatnonzero(self.live_mask[idx]):
             result[j] = self.is_open(int(idx[j]), at)
         return result

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from warmbee.accounts.roles import Perm
@@ -62,37 +63,64 @@ def nearby(query: NearbyQuery, *, at: dt.datetime | None = None) -> list[dict]:
         amenity_mask=mask,
         open_at=at if query.open_now else None,
     )
-    return [payload(index, hit.index, hit.distance_m, at) for hit in hits]
+    return payloads(index, [h.index for h in hits], [h.distance_m for h in hits], at)
+
+
+STATIC_CACHE_LIMIT = 100_000
+
+
+def _static(index: finder.FinderIndex, i: int) -> dict:
+    """The parts of a station's payload that change only when the index is rebuilt."""
+    key = (i, get_language() or "")
+    item = index.static.get(key)
+    if item is None:
+        lat, lng = float(index.lat[i]), float(index.lng[i])
+        name = index.name[i]
+        item = {
+            "code": index.code[i],
+            "name": name,
+            "kind": index.kind[i],
+            "tier": index.tier[i],
+            "address": index.address[i],
+            "region": index.region_id[i],
+            "lat": round(lat, 6),
+            "lng": round(lng, 6),
+            # The same point on GCJ-02 maps (Amap, Tencent), for clients drawing on those tiles.
+            "gcj02": [round(v, 6) for v in convert(lat, lng, GCJ02)],
+            "hours": index.summaries[index.schedule_ids[i]],
+            "amenities": index.amenity_codes(int(index.masks[i])),
+            "seats": index.seats[i],
+            "phone": index.phone[i],
+            "nav": navigation_links(lat=lat, lng=lng, name=name),
+        }
+        if len(index.static) >= STATIC_CACHE_LIMIT:
+            index.static.clear()
+        index.static[key] = item
+    return item
+
+
+def payloads(
+    index: finder.FinderIndex, idx: list[int], distances: list[float | None], at: dt.datetime
+) -> list[dict]:
+    """Stations as the finder and the public API show them (no personal data)."""
+    flags = index.open_flags(idx, at) if idx else []
+    result = []
+    for i, distance_m, open_now in zip(idx, distances, flags, strict=True):
+        live = index.live.get(i)
+        result.append(
+            {
+                **_static(index, i),
+                "distance_m": None if distance_m is None else round(distance_m),
+                "open_now": open_now,
+                "status": live.status if live else "open",
+                "reopens_at": live.reopens_at.isoformat() if live and live.reopens_at else None,
+            }
+        )
+    return result
 
 
 def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.datetime) -> dict:
-    """One station as the finder and the public API show it."""
-    live = index.live.get(i)
-    lat, lng = float(index.lat[i]), float(index.lng[i])
-    name = index.name[i]
-    status = live.status if live else "open"
-    return {
-        "code": index.code[i],
-        "name": name,
-        "kind": index.kind[i],
-        "tier": index.tier[i],
-        "address": index.address[i],
-        "region": index.region_id[i],
-        "lat": round(lat, 6),
-        "lng": round(lng, 6),
-        # The same point on GCJ-02 maps (Amap, Tencent), for clients drawing on those tiles.
-        "gcj02": [round(v, 6) for v in convert(lat, lng, GCJ02)],
-        "distance_m": None if distance_m is None else round(distance_m),
-        "open_now": index.is_open(i, at),
-        "status": status,
-        "status_reason": "",
-        "reopens_at": live.reopens_at.isoformat() if live and live.reopens_at else None,
-        "hours": index.summaries[index.schedule_ids[i]],
-        "amenities": index.amenity_codes(int(index.masks[i])),
-        "seats": index.seats[i],
-        "phone": index.phone[i],
-        "nav": navigation_links(lat=lat, lng=lng, name=name),
-    }
+    return payloads(index, [i], [distance_m], at)[0]
 
 
 def public_station(code: str) -> Station:

@@ -11,6 +11,7 @@ covers the upload itself, denials included.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.urls import reverse
 
@@ -46,7 +47,7 @@ def _with_photo(ctx) -> None:
     # A row without a file: deleting it removes the row; the missing file is fine.
     ctx["photo"] = StationPhoto.objects.create(
         station=ctx["station"],
-        image=f"stations/{'0' * 31}{ctx['position'][0]}.jpg",
+        image=f"stations/{secrets.token_hex(16)}.jpg",
         width=4,
         height=3,
     )

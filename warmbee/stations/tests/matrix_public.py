@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from conftest import ALL_PERSONAS
-
 from .matrix import WORKERS, code_url, station_setup, station_state
 
 
@@ -43,8 +41,77 @@ def api_checkin(persona, position):
     return 200 if persona in WORKERS else 403
 
 
+def hsds_url(name, kind):
+    def url(ctx):
+        from warmbee.stations import hsds
+
+        return reverse(name, args=[hsds.hsds_id(kind, ctx["station"].code)])
+
+    return url
+
+
+def plain(name, query=""):
+    return lambda ctx: reverse(name) + query
+
+
+def hsds_routes(Route) -> dict:
+    from warmbee.stations import hsds
+
+    return {
+        "hsds:meta": Route("get", plain("hsds:meta"), everyone()),
+        "hsds:api-root": Route("get", plain("hsds:api-root"), everyone()),
+        "hsds:openapi-json": Route("get", plain("hsds:openapi-json"), everyone()),
+        "hsds:service_list": Route(
+            "get",
+            plain("hsds:service_list", "?lat=46.6&lng=125.1"),
+            everyone(),
+            setup=station_setup,
+        ),
+        "hsds:sal_list": Route("get", plain("hsds:sal_list"), everyone(), setup=station_setup),
+        "hsds:organization_list": Route(
+            "get", plain("hsds:organization_list"), everyone(), setup=station_setup
+        ),
+        "hsds:taxonomy_list": Route("get", plain("hsds:taxonomy_list"), everyone()),
+        "hsds:term_list": Route("get", plain("hsds:term_list"), everyone()),
+        "hsds:service_detail": Route(
+            "get",
+            hsds_url("hsds:service_detail", "service"),
+            everyone(),
+            positional=True,
+            setup=station_setup,
+        ),
+        "hsds:sal_detail": Route(
+            "get",
+            hsds_url("hsds:sal_detail", "sal"),
+            everyone(),
+            positional=True,
+            setup=station_setup,
+        ),
+        "hsds:location_detail": Route(
+            "get",
+            hsds_url("hsds:location_detail", "location"),
+            everyone(),
+            positional=True,
+            setup=station_setup,
+        ),
+        "hsds:organization_detail": Route(
+            "get",
+            lambda ctx: reverse("hsds:organization_detail", args=[hsds.org_id("")]),
+            everyone(),
+            setup=station_setup,
+        ),
+        "hsds:taxonomy_detail": Route(
+            "get", lambda ctx: reverse("hsds:taxonomy_detail", args=[hsds.TAXONOMY_ID]), everyone()
+        ),
+        "hsds:term_detail": Route(
+            "get", lambda ctx: reverse("hsds:term_detail", args=[hsds.term_id("water")]), everyone()
+        ),
+    }
+
+
 def routes(Route) -> dict:
     return {
+        **hsds_routes(Route),
         "stations:finder": Route("get", lambda ctx: reverse("stations:finder"), everyone()),
         "stations:detail": Route(
             "get", code_url("stations:detail"), everyone(), positional=True, setup=station_setup
@@ -82,6 +149,3 @@ def routes(Route) -> dict:
             changes_state=False,
         ),
     }
-
-
-assert ALL_PERSONAS

@@ -18,13 +18,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -60,17 +60,27 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACTIVE_CHOICES = [
     ("1", gettext_lazy("In service")),
     ("0", gettext_lazy("Out of service")),
-    ("all", gettext_lazy("All")),
+    ("all", gettext_lazy("All stations")),
 ]
 STATION_REGION_LEVELS = (Level.COUNTY, Level.TOWNSHIP)
-LAT_MESSAGE = gettext_lazy(
-    "Latitude must be between %(min)s and %(max)s (mainland China); "
-    "check that latitude and longitude are not swapped."
-) % {"min": CHINA_LAT[0], "max": CHINA_LAT[1]}
-LNG_MESSAGE = gettext_lazy(
-    "Longitude must be between %(min)s and %(max)s (mainland China); "
-    "check that latitude and longitude are not swapped."
-) % {"min": CHINA_LNG[0], "max": CHINA_LNG[1]}
+
+
+def _lat_message() -> str:
+    return _(
+        "Latitude must be between %(min)s and %(max)s (mainland China); "
+        "check that latitude and longitude are not swapped."
+    ) % {"min": f"{CHINA_LAT[0]:g}", "max": f"{CHINA_LAT[1]:g}"}
+
+
+def _lng_message() -> str:
+    return _(
+        "Longitude must be between %(min)s and %(max)s (mainland China); "
+        "check that latitude and longitude are not swapped."
+    ) % {"min": f"{CHINA_LNG[0]:g}", "max": f"{CHINA_LNG[1]:g}"}
+
+
+LAT_MESSAGE = lazy(_lat_message, str)()
+LNG_MESSAGE = lazy(_lng_message, str)()
 HOURS_MESSAGE = gettext_lazy(
     "Give the opening and closing times, or mark the station as open 24 hours."
 )
@@ -91,7 +101,8 @@ def filter_regions(actor) -> list[Region]:
     if not paths:
         return []
     counties = Q(level=Level.COUNTY) & _paths_q(paths)
-    return list(Region.objects.current().filter(counties | Q(path__in=paths)).order_by("path"))
+    below = Q(path__in=paths, level__in=[Level.TOWNSHIP, Level.COMMUNITY])
+    return list(Region.objects.current().filter(counties | below).order_by("path"))
 
 
 def station_regions(actor):
@@ -129,7 +140,7 @@ class StationFilterForm(forms.Form):
         choices=[("", gettext_lazy("Any status")), *LiveStatus.choices],
     )
     active = forms.ChoiceField(
-        label=gettext_lazy("In service"), required=False, choices=ACTIVE_CHOICES
+        label=gettext_lazy("Service status"), required=False, choices=ACTIVE_CHOICES
     )
 
     def __init__(self, *args, regions: list[Region], **kwargs):
@@ -140,8 +151,14 @@ class StationFilterForm(forms.Form):
         ]
 
     def filters(self) -> dict:
-        """Keyword arguments for ``selectors.station_list`` (defaults: stations in service)."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        """Keyword arguments for ``selectors.station_list`` (defaults: stations in service).
+
+        A value that is not a choice (a region outside scope) is dropped, never widened.
+        """
+        data: dict = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data keeps the valid fields even when others are not
+            data = self.cleaned_data
         active = data.get("active") or "1"
         return {
             "region": self.regions.get(data.get("region") or ""),
@@ -172,31 +189,32 @@ class LooseTimeField(forms.TimeField):
         return super().to_python(value)
 
 
-def _point_fields() -> dict:
-    return {
-        "lat": forms.FloatField(
-            label=gettext_lazy("Latitude (WGS-84)"),
-            validators=[
-                MinValueValidator(CHINA_LAT[0], message=LAT_MESSAGE),
-                MaxValueValidator(CHINA_LAT[1], message=LAT_MESSAGE),
-            ],
-            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-        ),
-        "lng": forms.FloatField(
-            label=gettext_lazy("Longitude (WGS-84)"),
-            validators=[
-                MinValueValidator(CHINA_LNG[0], message=LNG_MESSAGE),
-                MaxValueValidator(CHINA_LNG[1], message=LNG_MESSAGE),
-            ],
-            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-        ),
-    }
+def lat_field(**kwargs) -> forms.FloatField:
+    return forms.FloatField(
+        validators=[
+            MinValueValidator(CHINA_LAT[0], message=LAT_MESSAGE),
+            MaxValueValidator(CHINA_LAT[1], message=LAT_MESSAGE),
+        ],
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        **kwargs,
+    )
+
+
+def lng_field(**kwargs) -> forms.FloatField:
+    return forms.FloatField(
+        validators=[
+            MinValueValidator(CHINA_LNG[0], message=LNG_MESSAGE),
+            MaxValueValidator(CHINA_LNG[1], message=LNG_MESSAGE),
+        ],
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        **kwargs,
+    )
 
 
 class StationEditForm(forms.Form):
     """The fields ``station_update`` changes (hours and amenities live on the host page)."""
 
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=80)
+    name = forms.CharField(label=gettext_lazy("Station name"), max_length=80)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Kind.choices)
     tier = forms.TypedChoiceField(
         label=gettext_lazy("Tier"), choices=Tier.choices, coerce=int, initial=Tier.TWO
@@ -206,8 +224,8 @@ class StationEditForm(forms.Form):
     )
     address = forms.CharField(label=gettext_lazy("Address"), max_length=200)
     region = RegionSelect(label=gettext_lazy("Region"), queryset=Region.objects.none())
-    lat = _point_fields()["lat"]
-    lng = _point_fields()["lng"]
+    lat = lat_field(label=gettext_lazy("Latitude (WGS-84)"))
+    lng = lng_field(label=gettext_lazy("Longitude (WGS-84)"))
     seats = forms.IntegerField(
         label=gettext_lazy("Seats"), min_value=0, max_value=500, initial=0, required=False
     )
@@ -232,7 +250,9 @@ class StationEditForm(forms.Form):
 
 class StationCreateForm(StationEditForm):
     always_open = forms.BooleanField(label=gettext_lazy("Open 24 hours"), required=False)
-    opens = LooseTimeField(label=gettext_lazy("Opens (every day)"), required=False, widget=TimeInput)
+    opens = LooseTimeField(
+        label=gettext_lazy("Opens (every day)"), required=False, widget=TimeInput
+    )
     closes = LooseTimeField(
         label=gettext_lazy("Closes (every day)"), required=False, widget=TimeInput
     )
@@ -246,12 +266,13 @@ class StationCreateForm(StationEditForm):
 
     def clean(self):
         data = super().clean()
+        if self.has_error("opens") or self.has_error("closes"):
+            return data
         opens, closes = data.get("opens"), data.get("closes")
-        if (opens is None) != (closes is None) and not self.errors.get("opens"):
+        if (opens is None) != (closes is None):
             self.add_error("opens" if opens is None else "closes", BOTH_TIMES_MESSAGE)
-        elif not data.get("always_open") and opens is None and closes is None:
-            if not self.has_error("opens") and not self.has_error("closes"):
-                self.add_error("opens", HOURS_MESSAGE)
+        elif opens is None and not data.get("always_open"):
+            self.add_error("opens", HOURS_MESSAGE)
         return data
 
 
@@ -283,7 +304,9 @@ class CloseForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
-        help_text=gettext_lazy("An Excel workbook (.xlsx) or a CSV file, laid out as the template."),
+        help_text=gettext_lazy(
+            "An Excel workbook (.xlsx) or a CSV file, laid out as the template."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
     mode = forms.ChoiceField(
@@ -307,7 +330,7 @@ KEEP = gettext_lazy("Leave blank to keep the current value when the station alre
 IMPORT_COLUMNS = [
     tabular.Column(
         "name",
-        gettext_lazy("Name"),
+        gettext_lazy("Station name"),
         required=True,
         width=24,
         help=gettext_lazy(
@@ -357,7 +380,12 @@ IMPORT_COLUMNS = [
     ),
     tabular.Column("seats", gettext_lazy("Seats"), width=8, help=KEEP, example="8"),
     tabular.Column(
-        "phone", gettext_lazy("Station phone"), text=True, width=16, help=KEEP, example="04596666666"
+        "phone",
+        gettext_lazy("Station phone"),
+        text=True,
+        width=16,
+        help=KEEP,
+        example="04596666666",
     ),
     tabular.Column(
         "always_open",
@@ -405,7 +433,7 @@ EXPORT_LAYOUT = tabular.Layout(
     ],
     sheet_title=gettext_lazy("Stations"),
 )
-LIST_SPLIT = re.compile(r"[、,，;；\s]+")
+LIST_SPLIT = re.compile(r"[、,，;；\n]+")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "对", "√", "✓"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "不", "×", "✗"}
 
@@ -450,8 +478,8 @@ class StationRowForm(forms.Form):
     host_org_name = forms.CharField(max_length=100, required=False)
     address = forms.CharField(max_length=200)
     region = forms.CharField(max_length=12)
-    lat = _point_fields()["lat"]
-    lng = _point_fields()["lng"]
+    lat = lat_field()
+    lng = lng_field()
     seats = forms.IntegerField(min_value=0, max_value=500, required=False)
     phone = forms.CharField(max_length=20, required=False)
     always_open = forms.CharField(required=False)
@@ -501,14 +529,16 @@ class StationRowForm(forms.Form):
             for name in (amenity.code, amenity.name, amenity.name_en):
                 lookup[name.casefold()] = amenity.code
         codes, unknown = [], []
-        for word in LIST_SPLIT.split(text):
-            if not word:
-                continue
-            code = lookup.get(word.casefold())
-            if code is None:
-                unknown.append(word)
-            elif code not in codes:
-                codes.append(code)
+        for part in LIST_SPLIT.split(text):
+            part = " ".join(part.split())
+            # "Drinking water" is one name; "饮用水 卫生间" are two.
+            words = [part] if part.casefold() in lookup else part.split()
+            for word in words:
+                code = lookup.get(word.casefold())
+                if code is None:
+                    unknown.append(word)
+                elif code not in codes:
+                    codes.append(code)
         if unknown:
             raise ValidationError(
                 _("Unknown amenities: %(names)s.") % {"names": "、".join(unknown)}
@@ -517,10 +547,10 @@ class StationRowForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.has_error("opens") or self.has_error("closes"):
+            return data
         opens, closes = data.get("opens"), data.get("closes")
-        if (opens is None) != (closes is None) and not (
-            self.has_error("opens") or self.has_error("closes")
-        ):
+        if (opens is None) != (closes is None):
             self.add_error("opens" if opens is None else "closes", BOTH_TIMES_MESSAGE)
         return data
 
@@ -667,7 +697,7 @@ def station_list(request):
     usage = selectors.usage_by_station(actor=actor, days=USAGE_DAYS)
     _mark_open_now(rows)
     for station in rows:
-        station.checkins = usage.get(station.pk, 0)
+        station.checkins_7d = usage.get(station.pk, 0)
     page.object_list = rows
     context = {
         "form": form,
@@ -788,8 +818,8 @@ def station_detail(request, code: str):
         "form": form,
         "can_manage": can_manage,
         "hosts": hosts,
-        "host_form": HostAddForm(),
-        "close_form": CloseForm(),
+        "host_form": HostAddForm(auto_id="host_%s"),
+        "close_form": CloseForm(auto_id="close_%s"),
         "hours": schedule.summary(),
         "amenities": [link.amenity for link in station.amenity_links.select_related("amenity")],
         "checkins": selectors.checkins_between(
@@ -951,10 +981,9 @@ def station_export(request):
     now = timezone.localtime()
     watermark = f"{mask_name(actor.name)} {now:%Y-%m-%d %H:%M}"
     content = tabular.export_xlsx(EXPORT_LAYOUT, rows, watermark=watermark)
-    with transaction.atomic():
-        record(
-            actor=actor, action="station.export", target=None, region=None, changes={"rows": len(rows)}
-        )
+    record(
+        actor=actor, action="station.export", target=None, region=None, changes={"rows": len(rows)}
+    )
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="stations-{now:%Y%m%d-%H%M}.xlsx"'
     return response

@@ -15,12 +15,13 @@ import datetime as dt
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,6 +33,7 @@ from warmbee.core.errors import DomainError
 from warmbee.core.pi import mask_name
 from warmbee.core.views import attach_error
 
+from .. import hours as hours_rules
 from .. import selectors, services
 from ..models import (
     Amenity,
@@ -235,9 +237,15 @@ class PhotoForm(forms.Form):
     photo = forms.FileField(
         label=gettext_lazy("Photo"),
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text=gettext_lazy("JPEG, PNG or WebP, at most 10 MB."),
     )
     caption = forms.CharField(label=gettext_lazy("Caption"), max_length=80, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        size = f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:g}"
+        self.fields["photo"].help_text = _("JPEG, PNG or WebP, at most %(size)s MB.") % {
+            "size": size
+        }
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -280,7 +288,7 @@ def _dashboard(request, station, *, status_form=None, feedback_form=None):
         if station.status == LiveStatus.TEMP_CLOSED:
             initial |= {"reason": station.status_reason, "reopens_at": station.reopens_at}
         status_form = StatusForm(initial=initial, auto_id="id_status_%s")
-    schedule, _live = selectors.station_schedule(station)
+    schedule, live = selectors.station_schedule(station)
     occupancy = selectors.occupancy(station)
     context = {
         "station": station,
@@ -290,7 +298,7 @@ def _dashboard(request, station, *, status_form=None, feedback_form=None):
             (LiveStatus.FULL, LiveStatus.FULL.label),
             (LiveStatus.CLOSED, LiveStatus.CLOSED.label),
         ],
-        "open_now": selectors.station_is_open(station),
+        "open_now": hours_rules.is_open(schedule, live, timezone.now()),
         "hours_summary": schedule.summary(),
         "checkins": checkins,
         "checkins_today": checkins_today,
@@ -415,7 +423,7 @@ def exception_delete(request, code: str, date: str):
         day = dt.date.fromisoformat(date) if ISO_DATE.fullmatch(date) else None
     except ValueError:
         day = None
-    if day is None:
+    if day is None or not HoursException.objects.filter(station=station, date=day).exists():
         raise Http404
     services.station_delete_exception(actor=request.user, station=station, date=day)
     messages.success(request, _("Special hours for %(date)s removed.") % {"date": day.isoformat()})
@@ -539,10 +547,13 @@ def poster(request, code: str, fmt: str):
     station = selectors.keeper_station(request.user, code)
     url = request.build_absolute_uri(reverse("stations:checkin", args=[station.code]))
     render_poster = qr.poster_png if fmt == "png" else qr.poster_pdf
+    # The poster is for the public at the door: in the site's language, whoever prints it.
+    with translation.override(settings.LANGUAGE_CODE):
+        subtitle = f"{station.get_kind_display()} · {station.get_tier_display()}"
     content = render_poster(
         url=url,
         title=station.name,
-        subtitle=f"{station.get_kind_display()} · {station.get_tier_display()}\n{station.address}",
+        subtitle=f"{subtitle}\n{station.address}",
         footer=f"扫码签到 · Scan to check in · {station.code}",
     )
     response = HttpResponse(content, content_type=POSTER_TYPES[fmt])
