@@ -56,6 +56,7 @@ EDITABLE = (
     "is_public",
 )
 MAX_INTERVALS_PER_DAY = 4
+MAX_PHOTOS = 12
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -335,6 +336,13 @@ def station_host_remove(*, actor, station: Station, user) -> None:
             )
 
 
+def station_export_record(*, actor, rows: int) -> None:
+    """An officer downloaded the station list (the rows were read through their scope)."""
+    authorize(actor, Perm.VIEW_STATION)
+    with transaction.atomic():
+        record(actor=actor, action="station.export", changes={"rows": rows})
+
+
 # --- hosts and officers: keeping a station current ----------------------------------------------
 def station_set_status(
     *,
@@ -537,8 +545,12 @@ def station_photo_add(*, actor, station: Station, upload, caption: str = "") -> 
     from warmbee.core.uploads import image_delete, image_store
 
     authorize_keeper(actor, station)
-    if StationPhoto.objects.filter(station=station).count() >= 12:
-        raise DomainError(_("A station can have at most 12 photos."), code="limit", field="photo")
+    if StationPhoto.objects.filter(station=station).count() >= MAX_PHOTOS:
+        raise DomainError(
+            _("A station can have at most %(n)d photos.") % {"n": MAX_PHOTOS},
+            code="limit",
+            field="photo",
+        )
     stored = image_store(upload=upload, subdir="stations", field="photo")
     try:
         with transaction.atomic():

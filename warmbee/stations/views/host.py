@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +22,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from warmbee.accounts.roles import Perm
@@ -35,10 +33,18 @@ from warmbee.core.views import attach_error
 
 from .. import hours as hours_rules
 from .. import selectors, services
+from ..forms import (
+    AmenitiesForm,
+    ExceptionForm,
+    FeedbackHandleForm,
+    HoursForm,
+    PhotoForm,
+    StatusForm,
+    raise_unless_invalid,
+)
 from ..models import (
     Amenity,
     FeedbackKind,
-    FeedbackStatus,
     HoursException,
     LiveStatus,
     StationAmenity,
@@ -47,205 +53,8 @@ from ..models import (
 
 CHECKINS_SHOWN = 50
 RATINGS_SHOWN = 10
-MAX_PHOTOS = 12
-DEFAULT_SLOTS = 2
 POSTER_TYPES = {"png": "image/png", "pdf": "application/pdf"}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-WEEKDAYS = (
-    gettext_lazy("Mon"),
-    gettext_lazy("Tue"),
-    gettext_lazy("Wed"),
-    gettext_lazy("Thu"),
-    gettext_lazy("Fri"),
-    gettext_lazy("Sat"),
-    gettext_lazy("Sun"),
-)
-
-
-def _time_input():
-    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-def _raise_unless_invalid(exc: DomainError) -> None:
-    """Missing or out of scope (404) and the like go to the error middleware; rule
-    violations (400) are shown on the form."""
-    if exc.status != 400:
-        raise exc
-
-
-# --- forms ---------------------------------------------------------------------------------------
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=LiveStatus.choices)
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=120, required=False)
-    reopens_at = forms.DateTimeField(
-        label=gettext_lazy("Expected to reopen"),
-        required=False,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=gettext_lazy("Optional. Your local time."),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        now = timezone.localtime()
-        self.fields["reopens_at"].widget.attrs["min"] = now.strftime("%Y-%m-%dT%H:%M")
-
-
-class FeedbackHandleForm(forms.Form):
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status"),
-        choices=[
-            (s.value, s.label)
-            for s in (
-                FeedbackStatus.ACKNOWLEDGED,
-                FeedbackStatus.RESOLVED,
-                FeedbackStatus.DISMISSED,
-            )
-        ],
-    )
-    response = forms.CharField(
-        label=gettext_lazy("Response"),
-        max_length=300,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=gettext_lazy("Required when dismissing."),
-    )
-
-    def __init__(self, *args, feedback_pk: int, **kwargs):
-        kwargs.setdefault("auto_id", f"id_fb{feedback_pk}_%s")
-        super().__init__(*args, **kwargs)
-        self.feedback_pk = feedback_pk
-
-
-class HoursForm(forms.Form):
-    """The regular week: for each weekday ``slots`` opening intervals, or open 24 hours."""
-
-    always_open = forms.BooleanField(label=gettext_lazy("Open 24 hours"), required=False)
-
-    def __init__(self, *args, slots: int = DEFAULT_SLOTS, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.slots = slots
-        for day in range(7):
-            for n in range(1, slots + 1):
-                for edge, label in (("open", _("opens")), ("close", _("closes"))):
-                    field = forms.TimeField(
-                        label=f"{WEEKDAYS[day]} {n} {label}", required=False, widget=_time_input()
-                    )
-                    field.widget.attrs["aria-label"] = field.label
-                    self.fields[f"d{day}_{edge}{n}"] = field
-        self.weekly_hours: list[list] = []
-
-    @staticmethod
-    def initial_for(station) -> tuple[dict, int]:
-        per_day: dict[int, list] = {}
-        for weekday, opens, closes in station.weekly_hours or ():
-            per_day.setdefault(int(weekday), []).append((opens, closes))
-        slots = max([DEFAULT_SLOTS, *(len(v) for v in per_day.values())])
-        initial: dict = {"always_open": station.always_open}
-        for day, rows in per_day.items():
-            for n, (opens, closes) in enumerate(sorted(rows), start=1):
-                initial[f"d{day}_open{n}"] = dt.time.fromisoformat(opens)
-                initial[f"d{day}_close{n}"] = dt.time.fromisoformat(closes)
-        return initial, slots
-
-    def day_rows(self):
-        """For the template: each weekday with its interval fields and its errors."""
-        for day in range(7):
-            slots = [
-                (self[f"d{day}_open{n}"], self[f"d{day}_close{n}"])
-                for n in range(1, self.slots + 1)
-            ]
-            errors = [e for pair in slots for bf in pair for e in bf.errors]
-            yield {"day": day, "label": WEEKDAYS[day], "slots": slots, "errors": errors}
-
-    def clean(self):
-        data = super().clean()
-        per_day: dict[int, list[list]] = {}
-        broken: set[int] = set()
-        for day in range(7):
-            rows = []
-            for n in range(1, self.slots + 1):
-                o_name, c_name = f"d{day}_open{n}", f"d{day}_close{n}"
-                if o_name in self.errors or c_name in self.errors:
-                    broken.add(day)
-                    continue
-                opens, closes = data.get(o_name), data.get(c_name)
-                if opens is None and closes is None:
-                    continue
-                if opens is None or closes is None:
-                    self.add_error(
-                        c_name if closes is None else o_name,
-                        _("Give both the opening and the closing time."),
-                    )
-                    broken.add(day)
-                    continue
-                rows.append([day, opens.strftime("%H:%M"), closes.strftime("%H:%M")])
-            per_day[day] = rows
-        # The rules themselves live in the service; here they only find the day at fault.
-        for day in range(7):
-            if day in broken:
-                continue
-            try:
-                services.clean_weekly_hours(per_day[day])
-            except DomainError as exc:
-                self.add_error(f"d{day}_open1", exc.message)
-                broken.add(day)
-        for day in range(7):
-            following = (day + 1) % 7
-            if day in broken or following in broken:
-                continue
-            try:
-                services.clean_weekly_hours(per_day[day] + per_day[following])
-            except DomainError as exc:
-                self.add_error(f"d{day}_open1", exc.message)
-        self.weekly_hours = [row for day in range(7) for row in per_day.get(day, [])]
-        return data
-
-
-class ExceptionForm(forms.Form):
-    date = forms.DateField(
-        label=gettext_lazy("Date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    closed = forms.BooleanField(label=gettext_lazy("Closed all day"), required=False, initial=True)
-    opens = forms.TimeField(label=gettext_lazy("Opens"), required=False, widget=_time_input())
-    closes = forms.TimeField(label=gettext_lazy("Closes"), required=False, widget=_time_input())
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        max_length=80,
-        required=False,
-        help_text=gettext_lazy("For example: Spring Festival."),
-    )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "id_exc_%s")
-        super().__init__(*args, **kwargs)
-        self.fields["date"].widget.attrs["min"] = timezone.localdate().isoformat()
-
-
-class AmenitiesForm(forms.Form):
-    amenities = forms.MultipleChoiceField(
-        label=gettext_lazy("Amenities"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    def __init__(self, *args, amenities, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["amenities"].choices = [(a.code, f"{a.icon} {a.label}") for a in amenities]
-
-
-class PhotoForm(forms.Form):
-    photo = forms.FileField(
-        label=gettext_lazy("Photo"),
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-    )
-    caption = forms.CharField(label=gettext_lazy("Caption"), max_length=80, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        size = f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:g}"
-        self.fields["photo"].help_text = _("JPEG, PNG or WebP, at most %(size)s MB.") % {
-            "size": size
-        }
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -334,7 +143,7 @@ def status(request, code: str):
                 reopens_at=data["reopens_at"],
             )
         except DomainError as exc:
-            _raise_unless_invalid(exc)
+            raise_unless_invalid(exc)
             attach_error(form, exc)
         else:
             messages.success(
@@ -360,7 +169,7 @@ def hours(request, code: str):
                     weekly_hours=form.weekly_hours,
                 )
             except DomainError as exc:
-                _raise_unless_invalid(exc)
+                raise_unless_invalid(exc)
                 attach_error(
                     form, exc, {"weekly_hours": "always_open" if exc.code == "required" else None}
                 )
@@ -401,7 +210,7 @@ def exception_add(request, code: str):
                 note=data["note"],
             )
         except DomainError as exc:
-            _raise_unless_invalid(exc)
+            raise_unless_invalid(exc)
             # "Give both times" is reported on ``opens``; point at the one left empty.
             attach_error(form, exc, {"opens": "closes" if data["opens"] else "opens"})
         else:
@@ -445,7 +254,7 @@ def amenities(request, code: str):
                     actor=request.user, station=station, codes=form.cleaned_data["amenities"]
                 )
             except DomainError as exc:
-                _raise_unless_invalid(exc)
+                raise_unless_invalid(exc)
                 attach_error(form, exc)
             else:
                 messages.success(request, _("Amenities saved and marked as checked today."))
@@ -481,7 +290,7 @@ def photos(request, code: str):
                     caption=form.cleaned_data["caption"],
                 )
             except DomainError as exc:
-                _raise_unless_invalid(exc)
+                raise_unless_invalid(exc)
                 attach_error(form, exc)
             else:
                 messages.success(request, _("Photo added."))
@@ -493,8 +302,8 @@ def photos(request, code: str):
         "station": station,
         "form": form,
         "photos": current,
-        "max_photos": MAX_PHOTOS,
-        "full": len(current) >= MAX_PHOTOS,
+        "max_photos": services.MAX_PHOTOS,
+        "full": len(current) >= services.MAX_PHOTOS,
     }
     return render(request, "stations/host_photos.html", context)
 
@@ -528,7 +337,7 @@ def feedback_handle(request, code: str, pk: int):
                 response=form.cleaned_data["response"],
             )
         except DomainError as exc:
-            _raise_unless_invalid(exc)
+            raise_unless_invalid(exc)
             attach_error(form, exc)
         else:
             messages.success(

@@ -7,7 +7,6 @@ nearby API and ranks the answers by its own exact position (R31).
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -16,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from warmbee.accounts.roles import Perm
@@ -27,6 +25,7 @@ from warmbee.core.views import attach_error
 from warmbee.regions.models import Level, Region
 
 from .. import finder, selectors, services
+from ..forms import FeedbackForm, FinderForm
 from ..models import Amenity, FeedbackKind, StationPhoto
 
 PAGE_SIZE = 20
@@ -42,22 +41,6 @@ def finder_regions() -> list[Region]:
         .filter(path__startswith=home.path, level=Level.COUNTY)
         .order_by("code")
     )
-
-
-class FinderForm(forms.Form):
-    region = forms.ChoiceField(label=gettext_lazy("District"), required=False)
-    q = forms.CharField(label=gettext_lazy("Name or address"), required=False, max_length=40)
-    amenity = forms.MultipleChoiceField(
-        label=gettext_lazy("Needs"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    open_now = forms.BooleanField(label=gettext_lazy("Open now"), required=False)
-
-    def __init__(self, *args, amenities, regions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("All districts"))] + [
-            (r.code, r.name) for r in regions
-        ]
-        self.fields["amenity"].choices = [(a.code, f"{a.icon} {a.label}") for a in amenities]
 
 
 def _card(index: finder.FinderIndex, i: int, at, icons: dict) -> dict:
@@ -168,34 +151,6 @@ def checkin(request, code: str):
             )
         return redirect("stations:detail", code=station.code)
     return render(request, "stations/checkin.html", {"station": station, "is_worker": is_worker})
-
-
-class FeedbackForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=gettext_lazy("Kind"), choices=FeedbackKind.choices, widget=forms.RadioSelect
-    )
-    rating = forms.TypedChoiceField(
-        label=gettext_lazy("Stars"),
-        choices=[("", "—")] + [(str(n), "★" * n) for n in range(5, 0, -1)],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    amenity = forms.ChoiceField(label=gettext_lazy("About"), required=False)
-    text = forms.CharField(
-        label=gettext_lazy("What happened"),
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(
-            attrs={"rows": 3, "placeholder": gettext_lazy("e.g. the microwave is broken")}
-        ),
-    )
-
-    def __init__(self, *args, amenities, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["amenity"].choices = [("", _("The station in general"))] + [
-            (a.code, f"{a.icon} {a.label}") for a in amenities
-        ]
 
 
 @require_http_methods(["GET", "POST"])
