@@ -1,6 +1,7 @@
 """Stations in the JSON API: the public finder, the amenity vocabulary, check-ins."""
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -8,7 +9,7 @@ from pydantic import Field
 
 from warmbee.core.errors import NotFound
 
-from . import selectors, services
+from . import finder, selectors, services
 from .models import Amenity
 
 router = Router(tags=["stations"])
@@ -102,8 +103,6 @@ def amenity_list(request, response: HttpResponse):
 
 @router.get("/{code}", response=StationOut, auth=None, summary="One public station")
 def station_detail(request, response: HttpResponse, code: str):
-    from . import finder
-
     index = finder.get_index()
     i = index.position.get(selectors.public_station(code).pk)
     if i is None:  # created a moment ago; the index catches up within seconds
@@ -111,8 +110,6 @@ def station_detail(request, response: HttpResponse, code: str):
         i = index.position.get(selectors.public_station(code).pk)
         if i is None:
             raise NotFound(_("Not found."))
-    from django.utils import timezone
-
     _public(response)
     return selectors.payload(index, i, None, timezone.now())
 

@@ -10,6 +10,7 @@
 
   const config = JSON.parse(document.getElementById('finder-config').textContent);
   const icons = JSON.parse(document.getElementById('amenity-icons').textContent);
+  const tiers = JSON.parse(document.getElementById('tier-labels').textContent);
   const t = config.t;
   const button = document.getElementById('near-me');
   const statusLine = document.getElementById('near-me-status');
@@ -53,7 +54,8 @@
     head.appendChild(tag);
     li.appendChild(head);
     li.appendChild(el('p', 'station-meta',
-      distanceText(item.exact_m) + ' · ' + t.tier + ' ' + item.tier + ' · ' + item.hours));
+      distanceText(item.exact_m) + ' · ' + (tiers[String(item.tier)] || item.tier) + ' · ' +
+      item.hours));
     li.appendChild(el('p', 'station-meta', item.address));
     const amen = el('p', 'amenity-icons');
     item.amenities.forEach(function (code) {

@@ -26,7 +26,7 @@ from warmbee.regions.models import Level, Region
 
 from .. import finder, selectors, services
 from ..forms import FeedbackForm, FinderForm
-from ..models import Amenity, FeedbackKind, StationPhoto
+from ..models import Amenity, FeedbackKind, StationPhoto, Tier
 
 PAGE_SIZE = 20
 
@@ -47,6 +47,7 @@ def _card(index: finder.FinderIndex, i: int, at, icons: dict) -> dict:
     item = selectors.payload(index, i, None, at)
     item["url"] = reverse("stations:detail", args=[item["code"]])
     item["amenity_items"] = [icons[c] for c in item["amenities"] if c in icons]
+    item["tier_label"] = Tier(item["tier"]).label
     return item
 
 
@@ -89,6 +90,7 @@ def finder_page(request):
             "map_config": map_config(),
             "markers": markers,
             "nearby_url": reverse("api:station_nearby"),
+            "tier_labels": {str(value): str(label) for value, label in Tier.choices},
         },
     )
 
