@@ -41,8 +41,14 @@ test: $(VENV)/.dev
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
-	$(VENV)/bin/ruff check warmbee tools conftest.py
-	$(VENV)/bin/ruff format --check warmbee tools conftest.py
+	$(VENV)/bin/ruff check warmbee tools bench conftest.py
+	$(VENV)/bin/ruff format --check warmbee tools bench conftest.py
+
+# Performance benchmarks (bench/README.md): finder vs PostGIS KNN, the nearby endpoint and
+# check-ins over HTTP, page weight. Needs PostgreSQL at 127.0.0.1; installs wrk and PostGIS.
+# BENCH_SIZES=200000,1000000 BENCH_SECONDS=20 BENCH_DIR=/tmp/warmbee-bench
+bench: $(VENV)/.runtime
+	PY=$(PY) bash bench/run.sh
 
 # Regenerate the lock files from pyproject.toml (needs uv: pip install uv).
 lock:

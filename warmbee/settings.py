@@ -175,6 +175,8 @@ SQLITE_PRAGMAS = (
 _database_url = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'warmbee.sqlite3'}"
 _db = dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with writers queued on a file lock (warmbee/core/sqlite/base.py).
+    _db["ENGINE"] = "warmbee.core.sqlite"
     _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -28,6 +28,10 @@ class SessionPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session: nothing to check, and the session stays untouched, so public answers
+            # are not marked "Vary: Cookie" and shared caches can keep them.
+            return self.get_response(request)
         user = request.user
         if user.is_authenticated:
             now = timezone.now().timestamp()
@@ -45,7 +49,8 @@ class SessionPolicyMiddleware:
                     _("Your session has ended. Log in again."),
                     reverse(settings.LOGIN_URL) + "?expired=1",
                 )
-            if now - last_seen > SEEN_WRITE_INTERVAL:
+            if user.is_staff_member and now - last_seen > SEEN_WRITE_INTERVAL:
+                # Only the staff idle timeout reads it: a courier's scan writes no session.
                 session["_wb_last_seen"] = now
             from .services import mfa_required
 

@@ -542,9 +542,9 @@ def require_recent_auth(request) -> None:
 def mfa_required(user: User) -> bool:
     if not user.is_authenticated:
         return False
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if settings.STAFF_MFA == "required" and user.is_staff_member:
         return True
-    return settings.STAFF_MFA == "required" and user.is_staff_member
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def mfa_enrol_start(*, user: User) -> TOTPDevice:

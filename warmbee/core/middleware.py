@@ -43,7 +43,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and user is not None
+        if signed_in and user.is_authenticated:
             response["Cache-Control"] = "no-store"
             response.setdefault("Vary", "Cookie")
         return response

@@ -123,8 +123,8 @@ class FinderIndex:
         self.live: dict[int, hours.Live] = {}
         self.live_mask = np.zeros(self.size, dtype=bool)
         self._pattern_cache: tuple | None = None
-        # The public, unchanging part of each station's payload, built on first use.
-        self.static: dict[tuple[int, str], dict] = {}
+        # Encoded public payload fragments by station (``selectors._fragment``).
+        self.static: dict[int, str] = {}
 
     def open_flags(self, idx, at: dt.datetime) -> list[bool]:
         return self._open_mask(np.asarray(idx, dtype=np.int64), at).tolist()
@@ -184,7 +184,9 @@ class FinderIndex:
         """The ``limit`` nearest stations passing the filters, nearest first (exact)."""
         if self.tree is None or limit <= 0:
             return []
-        query = unit_vectors(lat, lng)
+        lat_r, lng_r = math.radians(lat), math.radians(lng)
+        cos_lat = math.cos(lat_r)
+        query = (cos_lat * math.cos(lng_r), cos_lat * math.sin(lng_r), math.sin(lat_r))
         bound = metres_to_chord(radius_m) if radius_m else np.inf
         hits: list[Hit] = []
         seen = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -37,6 +38,11 @@ class NearbyQuery:
 
 def nearby(query: NearbyQuery, *, at: dt.datetime | None = None) -> list[dict]:
     """The nearest public stations passing the filters, as public dictionaries (no PI)."""
+    index, hits, at = _search(query, at)
+    return payloads(index, [h.index for h in hits], [h.distance_m for h in hits], at)
+
+
+def _search(query: NearbyQuery, at: dt.datetime | None):
     if not (-90 <= query.lat <= 90):
         raise DomainError(_("Latitude must be between -90 and 90."), code="range", field="lat")
     if not (-180 <= query.lng <= 180):
@@ -63,40 +69,40 @@ def nearby(query: NearbyQuery, *, at: dt.datetime | None = None) -> list[dict]:
         amenity_mask=mask,
         open_at=at if query.open_now else None,
     )
-    return payloads(index, [h.index for h in hits], [h.distance_m for h in hits], at)
-
-
-STATIC_CACHE_LIMIT = 100_000
+    return index, hits, at
 
 
 def _static(index: finder.FinderIndex, i: int) -> dict:
     """The parts of a station's payload that change only when the index is rebuilt."""
-    key = (i, get_language() or "")
-    item = index.static.get(key)
-    if item is None:
-        lat, lng = float(index.lat[i]), float(index.lng[i])
-        name = index.name[i]
-        item = {
-            "code": index.code[i],
-            "name": name,
-            "kind": index.kind[i],
-            "tier": index.tier[i],
-            "address": index.address[i],
-            "region": index.region_id[i],
-            "lat": round(lat, 6),
-            "lng": round(lng, 6),
-            # The same point on GCJ-02 maps (Amap, Tencent), for clients drawing on those tiles.
-            "gcj02": [round(v, 6) for v in convert(lat, lng, GCJ02)],
-            "hours": index.summaries[index.schedule_ids[i]],
-            "amenities": index.amenity_codes(int(index.masks[i])),
-            "seats": index.seats[i],
-            "phone": index.phone[i],
-            "nav": navigation_links(lat=lat, lng=lng, name=name),
-        }
-        if len(index.static) >= STATIC_CACHE_LIMIT:
-            index.static.clear()
-        index.static[key] = item
-    return item
+    lat, lng = float(index.lat[i]), float(index.lng[i])
+    name = index.name[i]
+    return {
+        "code": index.code[i],
+        "name": name,
+        "kind": index.kind[i],
+        "tier": index.tier[i],
+        "address": index.address[i],
+        "region": index.region_id[i],
+        "lat": round(lat, 6),
+        "lng": round(lng, 6),
+        # The same point on GCJ-02 maps (Amap, Tencent), for clients drawing on those tiles.
+        "gcj02": [round(v, 6) for v in convert(lat, lng, GCJ02)],
+        "hours": index.summaries[index.schedule_ids[i]],
+        "amenities": index.amenity_codes(int(index.masks[i])),
+        "seats": index.seats[i],
+        "phone": index.phone[i],
+        "nav": navigation_links(lat=lat, lng=lng, name=name),
+    }
+
+
+def _dynamic(index: finder.FinderIndex, i: int, distance_m, open_now: bool) -> dict:
+    live = index.live.get(i)
+    return {
+        "distance_m": None if distance_m is None else round(distance_m),
+        "open_now": open_now,
+        "status": live.status if live else "open",
+        "reopens_at": live.reopens_at.isoformat() if live and live.reopens_at else None,
+    }
 
 
 def payloads(
@@ -104,19 +110,41 @@ def payloads(
 ) -> list[dict]:
     """Stations as the finder and the public API show them (no personal data)."""
     flags = index.open_flags(idx, at) if idx else []
-    result = []
-    for i, distance_m, open_now in zip(idx, distances, flags, strict=True):
-        live = index.live.get(i)
-        result.append(
-            {
-                **_static(index, i),
-                "distance_m": None if distance_m is None else round(distance_m),
-                "open_now": open_now,
-                "status": live.status if live else "open",
-                "reopens_at": live.reopens_at.isoformat() if live and live.reopens_at else None,
-            }
+    return [
+        {**_static(index, i), **_dynamic(index, i, distance_m, open_now)}
+        for i, distance_m, open_now in zip(idx, distances, flags, strict=True)
+    ]
+
+
+# Encoded station fragments kept per index and language: strings, so the garbage collector
+# never walks them (ADR 0005). Bounded; a rebuilt index starts empty.
+FRAGMENT_CACHE_LIMIT = 250_000
+
+
+def _fragment(index: finder.FinderIndex, i: int) -> str:
+    """The station's static JSON object without its closing brace."""
+    key = i if (get_language() or "zh").startswith("zh") else -1 - i
+    text = index.static.get(key)
+    if text is None:
+        text = json.dumps(_static(index, i), ensure_ascii=False, separators=(",", ":"))[:-1]
+        if len(index.static) >= FRAGMENT_CACHE_LIMIT:
+            index.static.clear()
+        index.static[key] = text
+    return text
+
+
+def nearby_json(query: NearbyQuery, *, at: dt.datetime | None = None) -> str:
+    """``{"count", "items"}`` of :func:`nearby`, encoded (the hot path of the public API)."""
+    index, hits, at = _search(query, at)
+    idx = [h.index for h in hits]
+    flags = index.open_flags(idx, at) if idx else []
+    items = []
+    for hit, open_now in zip(hits, flags, strict=True):
+        tail = json.dumps(
+            _dynamic(index, hit.index, hit.distance_m, open_now), separators=(",", ":")
         )
-    return result
+        items.append(_fragment(index, hit.index) + "," + tail[1:])
+    return '{"count":' + str(len(items)) + ',"items":[' + ",".join(items) + "]}"
 
 
 def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.datetime) -> dict:
@@ -124,12 +152,7 @@ def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.
 
 
 def public_station(code: str) -> Station:
-    station = (
-        Station.objects.public()
-        .select_related("region")
-        .prefetch_related("photos")
-        .filter(code=code)
-    ).first()
+    station = (Station.objects.public().select_related("region").filter(code=code)).first()
     if station is None:
         raise NotFound(_("Not found."))
     return station

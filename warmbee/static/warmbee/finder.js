@@ -113,7 +113,7 @@
     params.set('lng', position.lng.toFixed(2));
     params.set('limit', String(ASK));
     statusLine.textContent = t.locating;
-    fetch(config.nearby + '?' + params.toString(), {credentials: 'omit'})
+    fetch(config.nearby + '?' + params.toString(), {credentials: 'same-origin'})
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -239,3 +240,33 @@ def test_index_refreshes_after_commit(make_station, django_capture_on_commit_cal
         make_station("乙", lat=46.6)
     assert finder.get_index().size == 2
     assert Station.objects.public().count() == 2
+
+
+def test_nearby_encoding_matches_the_schema_and_the_dictionary_path(client, make_station, officer):
+    from warmbee.stations import selectors
+    from warmbee.stations.api import NearbyOut
+
+    make_station("甲站", amenities=["water", "toilet"], phone="0459-1234567")
+    closed = make_station("乙站", lat=46.6, lng=125.11)
+    services.station_set_status(
+        actor=officer,
+        station=closed,
+        status="temp_closed",
+        reason="装修",
+        reopens_at=timezone.now() + dt.timedelta(days=2),
+    )
+    finder.reset()
+    at = timezone.now()
+    query = selectors.NearbyQuery(46.59, 125.10, limit=5)
+    encoded = json.loads(selectors.nearby_json(query, at=at))
+    assert encoded == {"count": 2, "items": selectors.nearby(query, at=at)}
+    assert encoded["items"][1]["status"] == "temp_closed" and not encoded["items"][1]["open_now"]
+    NearbyOut.model_validate(encoded)  # the documented response schema holds
+    # Served twice (the second from cached fragments): identical, and English labels stay apart.
+    first = client.get(reverse("api:station_nearby"), {"lat": 46.59, "lng": 125.10}).json()
+    again = client.get(reverse("api:station_nearby"), {"lat": 46.59, "lng": 125.10}).json()
+    assert first == again
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("api:station_nearby"), {"lat": 46.59, "lng": 125.10}).json()
+    assert {n["label"] for n in english["items"][0]["nav"]} >= {"Amap", "Baidu Maps"}
+    assert {n["label"] for n in first["items"][0]["nav"]} >= {"高德地图", "百度地图"}

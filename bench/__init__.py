@@ -1,0 +1,1 @@
+"""WarmBee benchmarks (not part of the application package)."""

@@ -1,0 +1,55 @@
+"""WarmBee's URLs plus ``/bench/bare/…``: the nearby endpoint's shape, answered from memory.
+
+The bare endpoint has the same NinjaAPI style as ``GET /api/v1/stations/nearby``: the same
+query schema, the same response schema and the same ``Cache-Control``; only the finder search
+and the payload building are replaced by a precomputed payload of 10 stations (one real
+response, saved by ``bench/http_nearby.py`` to the file named by ``WARMBEE_BENCH_PAYLOAD``).
+``/bench/bare/raw`` returns the same bytes without schema validation, for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+
+from django.http import HttpResponse
+from django.urls import path
+from django.utils.cache import patch_cache_control
+from ninja import NinjaAPI, Query
+
+from warmbee.stations.api import PUBLIC_MAX_AGE, NearbyFilters, NearbyOut
+from warmbee.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from warmbee.urls import urlpatterns as warmbee_urlpatterns
+
+bench_api = NinjaAPI(title="bench", version="bench", urls_namespace="bench", auth=None)
+
+
+@cache
+def _payload() -> bytes:
+    with open(os.environ["WARMBEE_BENCH_PAYLOAD"], "rb") as fh:
+        return fh.read()
+
+
+@cache
+def _payload_dict() -> dict:
+    return json.loads(_payload())
+
+
+@bench_api.get("/nearby", response=NearbyOut, auth=None)
+def bare_nearby(request, response: HttpResponse, filters: Query[NearbyFilters]):
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return _payload_dict()
+
+
+def bare_raw(request):
+    response = HttpResponse(_payload(), content_type="application/json; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
+
+
+urlpatterns = [
+    path("bench/bare/raw", bare_raw),
+    path("bench/bare/", bench_api.urls),
+    *warmbee_urlpatterns,
+]
