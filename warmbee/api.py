@@ -80,10 +80,11 @@ def register_routers() -> None:
     from warmbee.regions.api import router as regions_router
     from warmbee.stations.api import router as stations_router
 
+    # The public station finder first: URL resolution tries the routes in this order.
+    api.add_router("/stations", stations_router)
     api.add_router("/regions", regions_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
-    api.add_router("/stations", stations_router)
 
 
 register_routers()

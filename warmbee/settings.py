@@ -384,3 +384,5 @@ STATION_CHECKIN_INTERVAL_MINUTES = env_int("STATION_CHECKIN_INTERVAL_MINUTES", 1
 STATION_OCCUPANCY_WINDOW_MINUTES = env_int("STATION_OCCUPANCY_WINDOW_MINUTES", 60)
 # How often each process looks for station changes to refresh its in-memory finder index.
 FINDER_REFRESH_SECONDS = env_int("FINDER_REFRESH_SECONDS", 2)
+# Encode every public station's answer fragment in a background thread after each index build.
+FINDER_WARM_FRAGMENTS = env_bool("FINDER_WARM_FRAGMENTS", True)

@@ -9,12 +9,14 @@ admin.site.site_header = "暖蜂 WarmBee"
 admin.site.site_title = "WarmBee"
 
 urlpatterns = [
+    # The APIs first: the public finder endpoint is the hottest path, and URL resolution walks
+    # this list in order.
+    path("api/v1/", api.urls),
+    path("hsds/", hsds_api.urls),
     path("", include("warmbee.core.urls")),
     path("", include("warmbee.accounts.urls")),
     path("", include("warmbee.audit.urls")),
     path("", include("warmbee.stations.urls")),
-    path("api/v1/", api.urls),
-    path("hsds/", hsds_api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through WarmBee's own login (lockout, audit, MFA), never its own form.
     path(

@@ -126,7 +126,7 @@ class CheckInOut(Schema):
 @router.post("/{code}/checkins", response=CheckInOut, summary="Check in at a station")
 def checkin_create(request, code: str):
     """The logged-in worker checks in; a repeat within the interval counts once."""
-    station = selectors.public_station(code)
+    station = selectors.public_station(code, lean=True)
     checkin, created = services.checkin_record(actor=request.user, station=station)
     return {
         "created": created,

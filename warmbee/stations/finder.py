@@ -188,9 +188,22 @@ class FinderIndex:
         cos_lat = math.cos(lat_r)
         query = (cos_lat * math.cos(lng_r), cos_lat * math.sin(lng_r), math.sin(lat_r))
         bound = metres_to_chord(radius_m) if radius_m else np.inf
+        if not (amenity_mask or open_at):
+            # The common case, without filters: one query, no numpy bookkeeping.
+            dist, idx = self.tree.query(query, k=min(limit, self.size), distance_upper_bound=bound)
+            if np.ndim(idx) == 0:
+                dist, idx = [dist], [idx]
+            size, asin = self.size, math.asin
+            return [
+                Hit(int(i), 2 * EARTH_RADIUS_M * asin(min(d / 2, 1.0)), None)
+                for d, i in zip(
+                    dist.tolist() if hasattr(dist, "tolist") else dist, idx, strict=True
+                )
+                if i < size
+            ]
         hits: list[Hit] = []
         seen = 0
-        k = limit if not (amenity_mask or open_at) else limit * 4
+        k = limit * 4
         while True:
             k = min(k, self.size)
             dist, idx = self.tree.query(query, k=k, distance_upper_bound=bound)
@@ -221,6 +234,8 @@ class FinderIndex:
 # --- the process-wide index and its freshness ------------------------------------------------
 
 _lock = threading.Lock()
+# Called with each freshly built index (``selectors`` registers the payload warmer).
+BUILD_HOOKS: list = []
 _state: dict = {"index": None, "tokens": (None, None), "checked": 0.0, "day": None}
 
 
@@ -284,6 +299,8 @@ def get_index(*, force: bool = False) -> FinderIndex:
         if force or index is None or tokens[0] != state["tokens"][0]:
             index = FinderIndex(load_rows(), load_amenities())
             index.set_live(load_live(today))
+            for hook in BUILD_HOOKS:
+                hook(index)
         elif tokens[1] != state["tokens"][1] or today != state["day"]:
             index.set_live(load_live(today))
         state.update(index=index, tokens=tokens, checked=now, day=today)

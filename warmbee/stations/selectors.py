@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -121,9 +123,10 @@ def payloads(
 FRAGMENT_CACHE_LIMIT = 250_000
 
 
-def _fragment(index: finder.FinderIndex, i: int) -> str:
-    """The station's static JSON object without its closing brace."""
-    key = i if (get_language() or "zh").startswith("zh") else -1 - i
+def _fragment(index: finder.FinderIndex, i: int, key: int | None = None) -> str:
+    """The station's static JSON object without its closing brace (``key``: see below)."""
+    if key is None:
+        key = _fragment_key(i)
     text = index.static.get(key)
     if text is None:
         text = json.dumps(_static(index, i), ensure_ascii=False, separators=(",", ":"))[:-1]
@@ -133,26 +136,65 @@ def _fragment(index: finder.FinderIndex, i: int) -> str:
     return text
 
 
+def _fragment_key(i: int, chinese: bool | None = None) -> int:
+    """Fragments differ by language (navigation labels): Chinese ``i``, others ``-1 - i``."""
+    if chinese is None:
+        chinese = (get_language() or "zh").startswith("zh")
+    return i if chinese else -1 - i
+
+
+def warm_fragments(index: finder.FinderIndex) -> None:
+    """Encode every station's fragment in the background after a rebuild, so the first
+    searches after a deploy or an edit do not pay for it (default language only)."""
+    if not settings.FINDER_WARM_FRAGMENTS or index.size == 0:
+        return
+
+    def run():
+        with translation.override(settings.LANGUAGE_CODE):
+            for i in range(min(index.size, FRAGMENT_CACHE_LIMIT)):
+                _fragment(index, i)
+                if i % 512 == 0:
+                    time.sleep(0)  # let request threads in
+
+    threading.Thread(target=run, name="finder-warm", daemon=True).start()
+
+
+finder.BUILD_HOOKS.append(warm_fragments)
+
+
 def nearby_json(query: NearbyQuery, *, at: dt.datetime | None = None) -> str:
     """``{"count", "items"}`` of :func:`nearby`, encoded (the hot path of the public API)."""
     index, hits, at = _search(query, at)
-    idx = [h.index for h in hits]
-    flags = index.open_flags(idx, at) if idx else []
+    if not hits:
+        return '{"count":0,"items":[]}'
+    flags = index.open_flags([h.index for h in hits], at)
+    chinese = (get_language() or "zh").startswith("zh")
+    live = index.live
     items = []
     for hit, open_now in zip(hits, flags, strict=True):
-        tail = json.dumps(
-            _dynamic(index, hit.index, hit.distance_m, open_now), separators=(",", ":")
+        state = live.get(hit.index)
+        if state is None:
+            dynamic = '"status":"open","reopens_at":null}'
+        else:
+            reopens = state.reopens_at.isoformat() if state.reopens_at else None
+            dynamic = f'"status":{json.dumps(state.status)},"reopens_at":{json.dumps(reopens)}}}'
+        items.append(
+            f"{_fragment(index, hit.index, _fragment_key(hit.index, chinese))}"
+            f',"distance_m":{round(hit.distance_m)},"open_now":{"true" if open_now else "false"},'
+            f"{dynamic}"
         )
-        items.append(_fragment(index, hit.index) + "," + tail[1:])
-    return '{"count":' + str(len(items)) + ',"items":[' + ",".join(items) + "]}"
+    return f'{{"count":{len(items)},"items":[{",".join(items)}]}}'
 
 
 def payload(index: finder.FinderIndex, i: int, distance_m: float | None, at: dt.datetime) -> dict:
     return payloads(index, [i], [distance_m], at)[0]
 
 
-def public_station(code: str) -> Station:
-    station = (Station.objects.public().select_related("region").filter(code=code)).first()
+def public_station(code: str, *, lean: bool = False) -> Station:
+    """A public station by its code (404 otherwise); ``lean`` loads only what a check-in needs."""
+    qs = Station.objects.public().filter(code=code)
+    qs = qs.only("id", "code", "is_active", "is_public") if lean else qs.select_related("region")
+    station = qs.order_by().first()
     if station is None:
         raise NotFound(_("Not found."))
     return station

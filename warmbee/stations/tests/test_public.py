@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from django.urls import reverse
@@ -270,3 +271,19 @@ def test_nearby_encoding_matches_the_schema_and_the_dictionary_path(client, make
     english = client.get(reverse("api:station_nearby"), {"lat": 46.59, "lng": 125.10}).json()
     assert {n["label"] for n in english["items"][0]["nav"]} >= {"Amap", "Baidu Maps"}
     assert {n["label"] for n in first["items"][0]["nav"]} >= {"高德地图", "百度地图"}
+
+
+def test_fragments_are_warmed_after_a_rebuild(make_station, settings):
+    from warmbee.stations import selectors
+
+    make_station("甲站")
+    make_station("乙站", lat=46.6)
+    settings.FINDER_WARM_FRAGMENTS = True
+    finder.reset()
+    index = finder.get_index()
+    for thread in threading.enumerate():
+        if thread.name == "finder-warm":
+            thread.join()
+    assert sorted(index.static) == [0, 1]
+    assert json.loads(index.static[0] + "}")["code"] == index.code[0]
+    assert index.size <= selectors.FRAGMENT_CACHE_LIMIT
