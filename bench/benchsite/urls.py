@@ -1,15 +1,15 @@
 """WarmBee's URLs plus ``/bench/bare/…``: the nearby endpoint's shape, answered from memory.
 
 The bare endpoint has the same NinjaAPI style as ``GET /api/v1/stations/nearby``: the same
-query schema, the same response schema and the same ``Cache-Control``; only the finder search
-and the payload building are replaced by a precomputed payload of 10 stations (one real
-response, saved by ``bench/http_nearby.py`` to the file named by ``WARMBEE_BENCH_PAYLOAD``).
+query schema, the same declared response schema, the same encoded-bytes answer and the same
+``Cache-Control``; only the finder search and the payload building are replaced by a
+precomputed payload of 10 stations (one real response, saved by ``bench/http_nearby.py`` to the
+file named by ``WARMBEE_BENCH_PAYLOAD``).
 ``/bench/bare/raw`` returns the same bytes without schema validation, for comparison.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 
@@ -31,15 +31,13 @@ def _payload() -> bytes:
         return fh.read()
 
 
-@cache
-def _payload_dict() -> dict:
-    return json.loads(_payload())
-
-
 @bench_api.get("/nearby", response=NearbyOut, auth=None)
-def bare_nearby(request, response: HttpResponse, filters: Query[NearbyFilters]):
-    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-    return _payload_dict()
+def bare_nearby(request, filters: Query[NearbyFilters]):
+    # Exactly what the nearby endpoint does around its search: parse the same query schema,
+    # answer encoded bytes (the real endpoint encodes from cached fragments, not the schema).
+    answer = HttpResponse(_payload(), content_type="application/json; charset=utf-8")
+    patch_cache_control(answer, public=True, max_age=PUBLIC_MAX_AGE)
+    return answer
 
 
 def bare_raw(request):

@@ -66,7 +66,7 @@ def _public(response, max_age: int = PUBLIC_MAX_AGE):
 
 
 @router.get("/nearby", response=NearbyOut, auth=None, summary="Nearest stations")
-def station_nearby(request, response: HttpResponse, filters: Query[NearbyFilters]):
+def station_nearby(request, filters: Query[NearbyFilters]):
     """The nearest public stations to a point, nearest first; exact, filterable.
 
     Send coordinates rounded to about 1 km (2 decimals) and ask for more than you show: the
