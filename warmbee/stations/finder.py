@@ -117,6 +117,7 @@ class FinderIndex:
                 self.schedules.append(schedule_of(*key))
             schedule_ids.append(sid)
         self.schedule_ids = np.asarray(schedule_ids, dtype=np.int32)
+        self.schedule_list = schedule_ids
         self.summaries = [s.summary() for s in self.schedules]
         for name in ("code", "name", "kind", "tier", "address", "region_id", "seats", "phone"):
             setattr(self, name, list(data[name]))
@@ -126,8 +127,11 @@ class FinderIndex:
         # Encoded public payload fragments by station (``selectors._fragment``).
         self.static: dict[int, str] = {}
 
-    def open_flags(self, idx, at: dt.datetime) -> list[bool]:
-        return self._open_mask(np.asarray(idx, dtype=np.int64), at).tolist()
+    def open_flags(self, idx: list[int], at: dt.datetime) -> list[bool]:
+        """Open-now flags for a few stations (the answer's items), in plain Python."""
+        flags = self._patterns_open(at)
+        sids, live = self.schedule_list, self.live
+        return [self.is_open(i, at) if i in live else bool(flags[sids[i]]) for i in idx]
 
     def amenity_mask(self, codes) -> int:
         """The bit mask for amenity codes; an unknown code raises ``KeyError`` naming it."""
