@@ -169,7 +169,7 @@ class FinderIndex:
             cached = self._pattern_cache = (key, flags)
         return cached[1]
 
-    def _open_mask(self, idx: np.ndarray, at: dt.datetime) -> np.ndarray:
+    def open_mask(self, idx: np.ndarray, at: dt.datetime) -> np.ndarray:
         result = self._patterns_open(at)[self.schedule_ids[idx]]
         for j in np.flatnonzero(self.live_mask[idx]):
             result[j] = self.is_open(int(idx[j]), at)
@@ -221,7 +221,7 @@ class FinderIndex:
             open_flags = None
             if open_at is not None and keep.any():
                 open_flags = np.zeros(len(cand_i), dtype=bool)
-                open_flags[keep] = self._open_mask(cand_i[keep], open_at)
+                open_flags[keep] = self.open_mask(cand_i[keep], open_at)
                 keep &= open_flags
             metres = chord_to_metres(cand_d[keep])
             for i, m in zip(cand_i[keep], metres, strict=True):

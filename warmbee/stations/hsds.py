@@ -656,7 +656,7 @@ def _select(f: StationFilters, now: dt.datetime) -> tuple[int, list[tuple[int, f
             keep &= metres <= f.radius
         candidates = np.flatnonzero(keep)
         if f.open_now and len(candidates):
-            candidates = candidates[index._open_mask(candidates, now)]
+            candidates = candidates[index.open_mask(candidates, now)]
         order = candidates[np.argsort(metres[candidates], kind="stable")]
         # A station that left the public list in the last seconds is dropped by ``_load``.
         return len(order), [(int(index.ids[i]), float(metres[i])) for i in order[start:stop]]
@@ -671,7 +671,7 @@ def _select(f: StationFilters, now: dt.datetime) -> tuple[int, list[tuple[int, f
     is_open = np.zeros(len(pks), dtype=bool)
     known = positions >= 0  # a station not yet in the index is not known to be open
     if known.any():
-        is_open[known] = index._open_mask(positions[known], now)
+        is_open[known] = index.open_mask(positions[known], now)
     kept = pks[is_open]
     return len(kept), [(int(pk), None) for pk in kept[start:stop]]
 

@@ -184,4 +184,4 @@ def test_index_open_check_matches_reference(opens, length, minute):
             if start <= week_minute + shift < end:
                 expected = True
     assert index.is_open(0, at) is expected
-    assert bool(index._open_mask(np.array([0]), at)[0]) is expected
+    assert bool(index.open_mask(np.array([0]), at)[0]) is expected
