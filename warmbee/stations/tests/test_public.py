@@ -287,3 +287,15 @@ def test_fragments_are_warmed_after_a_rebuild(make_station, settings):
     assert sorted(index.static) == [0, 1]
     assert json.loads(index.static[0] + "}")["code"] == index.code[0]
     assert index.size <= selectors.FRAGMENT_CACHE_LIMIT
+
+
+def test_load_rows_reads_what_the_orm_reads(make_station):
+    from warmbee.stations.models import Station
+
+    make_station(
+        "甲站", always_open=False, weekly_hours=[[0, "08:00", "20:00"]], amenities=["water"]
+    )
+    make_station("乙站", lat=46.6, weekly_hours=[[0, "08:00", "20:00"]])
+    orm = list(Station.objects.public().order_by("id").values_list(*finder.FinderIndex.COLUMNS))
+    rows = finder.load_rows()
+    assert [tuple(r) for r in rows] == [tuple(r) for r in orm]  # SQLite's 1 == True
