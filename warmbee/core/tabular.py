@@ -302,7 +302,14 @@ def _xlsx_grid(raw: bytes, max_bytes: int) -> Grid:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        ValueError,
+        OSError,
+        EOFError,
+    ):
         raise _not_a_workbook() from None
     if unpacked > max_bytes * MAX_UNZIP_RATIO:
         raise _too_large(max_bytes)

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import random
+import re
 import zipfile
 from decimal import Decimal
 
@@ -724,9 +725,33 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _zip_version(data: bytes, version: int) -> bytes:
+    """Set the "version needed to extract" of the central directory entry."""
+    at = data.rindex(b"PK\x01\x02")
+    return data[: at + 6] + bytes([version, 0]) + data[at + 8 :]
+
+
+def _fixed_in_time(data: bytes) -> bytes:
+    """The same workbook with fixed timestamps, so mutations hit the same bytes every run."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2026-01-01T00:00:00Z", content
+                )
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, content)
+    return out.getvalue()
+
+
 def _malformed_corpus() -> list[tuple[str, str, bytes]]:
     rng = random.Random(20240905)  # fixed seed: the same corpus every run
-    good_xlsx = xlsx([EN, ["a", "0459", 1], ["b", "13800000000", 2], ["c", None, 3]])
+    good_xlsx = _fixed_in_time(
+        xlsx([EN, ["a", "0459", 1], ["b", "13800000000", 2], ["c", None, 3]])
+    )
     good_csv = csv_bytes([ZH, ["萨尔图驿站", "0459", "3"], ["龙凤驿站", "", "x"]], "gbk")
     corpus = [
         ("bom-only", "t.csv", codecs.BOM_UTF8),
@@ -738,6 +763,8 @@ def _malformed_corpus() -> list[tuple[str, str, bytes]]:
         ("ole-xls-named-xlsx", "t.xlsx", bytes.fromhex("d0cf11e0a1b11ae1") + rng.randbytes(600)),
         ("html-named-xlsx", "t.xlsx", b"<html><table><tr><td>Name</td></tr></table></html>"),
         ("empty-zip", "t.xlsx", _zip({})),
+        # A central directory claiming a zip version Python cannot read (found by fuzzing).
+        ("zip-version-16", "t.xlsx", _zip_version(_zip({"a.txt": b"x"}), 162)),
         ("zip-without-workbook", "t.xlsx", _zip({"hello.txt": b"hi"})),
         (
             "broken-workbook-xml",
