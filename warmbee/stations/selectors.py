@@ -228,6 +228,14 @@ def occupancy(station: Station, at: dt.datetime | None = None) -> int:
     )
 
 
+SMALL_COUNT = 5  # R30: public counts below this are shown as "<5"
+
+
+def public_count(n: int) -> str:
+    """A count for a public page: small non-zero counts could single a person out (R30)."""
+    return f"<{SMALL_COUNT}" if 0 < n < SMALL_COUNT else str(n)
+
+
 def rating_summary(station: Station) -> dict:
     agg = (
         Feedback.objects.unscoped(reason="aggregate rating, no personal data")

@@ -299,3 +299,10 @@ def test_load_rows_reads_what_the_orm_reads(make_station):
     orm = list(Station.objects.public().order_by("id").values_list(*finder.FinderIndex.COLUMNS))
     rows = finder.load_rows()
     assert [tuple(r) for r in rows] == [tuple(r) for r in orm]  # SQLite's 1 == True
+
+
+def test_public_station_page_suppresses_small_occupancy(client, make_station, personas):
+    station = make_station()
+    services.checkin_record(actor=personas["courier"], station=station)
+    body = client.get(reverse("stations:detail", args=[station.code])).content.decode()
+    assert "&lt;5" in body  # one courier checked in: shown as "<5", not "1" (R30)

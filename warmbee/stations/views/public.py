@@ -116,7 +116,7 @@ def detail(request, code: str):
             "hours_summary": schedule.summary(),
             "exceptions": exceptions,
             "amenity_links": amenity_links,
-            "occupancy": selectors.occupancy(station, now),
+            "occupancy": selectors.public_count(selectors.occupancy(station, now)),
             "rating": selectors.rating_summary(station),
             "nav": navigation_links(lat=station.lat, lng=station.lng, name=station.name),
             "photos": station.photos.all(),
