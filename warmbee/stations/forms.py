@@ -222,6 +222,17 @@ class StationEditForm(forms.Form):
         return self.cleaned_data.get("seats") or 0
 
 
+def check_daily_times(form: forms.Form, data: dict, *, required: bool) -> None:
+    """The "every day from … to …" pair: both or neither, and one of them when ``required``."""
+    if form.has_error("opens") or form.has_error("closes"):
+        return
+    opens, closes = data.get("opens"), data.get("closes")
+    if (opens is None) != (closes is None):
+        form.add_error("opens" if opens is None else "closes", BOTH_TIMES_MESSAGE)
+    elif opens is None and required:
+        form.add_error("opens", HOURS_MESSAGE)
+
+
 class StationCreateForm(StationEditForm):
     always_open = forms.BooleanField(label=gettext_lazy("Open 24 hours"), required=False)
     opens = LooseTimeField(
@@ -240,13 +251,7 @@ class StationCreateForm(StationEditForm):
 
     def clean(self):
         data = super().clean()
-        if self.has_error("opens") or self.has_error("closes"):
-            return data
-        opens, closes = data.get("opens"), data.get("closes")
-        if (opens is None) != (closes is None):
-            self.add_error("opens" if opens is None else "closes", BOTH_TIMES_MESSAGE)
-        elif opens is None and not data.get("always_open"):
-            self.add_error("opens", HOURS_MESSAGE)
+        check_daily_times(self, data, required=not data.get("always_open"))
         return data
 
 

@@ -21,9 +21,9 @@ from warmbee.regions.models import Region
 
 from . import services
 from .forms import (
-    BOTH_TIMES_MESSAGE,
     HOURS_MESSAGE,
     LooseTimeField,
+    check_daily_times,
     every_day,
     lat_field,
     lng_field,
@@ -257,11 +257,8 @@ class StationRowForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.has_error("opens") or self.has_error("closes"):
-            return data
-        opens, closes = data.get("opens"), data.get("closes")
-        if (opens is None) != (closes is None):
-            self.add_error("opens" if opens is None else "closes", BOTH_TIMES_MESSAGE)
+        # Required only for new stations: an update may leave the hours as they are.
+        check_daily_times(self, data, required=False)
         return data
 
 
