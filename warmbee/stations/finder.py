@@ -289,18 +289,29 @@ def load_amenities() -> dict[str, int]:
     return dict(Amenity.objects.filter(is_active=True).values_list("code", "bit"))
 
 
+def load_exceptions(since: dt.date, **station_filter) -> dict[int, dict]:
+    """Date exceptions from ``since`` on, by station id: ``{pk: {date: Exception_}}``."""
+    result: dict[int, dict] = {}
+    rows = HoursException.objects.filter(date__gte=since, **station_filter).values_list(
+        "station_id", "date", "closed", "opens", "closes"
+    )
+    for pk, date, closed, opens, closes in rows:
+        interval = None if closed else hours.interval(opens, closes)
+        result.setdefault(pk, {})[date] = hours.Exception_(closed=closed, interval=interval)
+    return result
+
+
 def load_live(today: dt.date) -> dict[int, hours.Live]:
     live: dict[int, hours.Live] = {}
     for pk, status, reopens_at in (
         Station.objects.public().exclude(status="open").values_list("id", "status", "reopens_at")
     ):
         live[pk] = hours.Live(status=status, reopens_at=reopens_at, exceptions={})
-    for pk, date, closed, opens, closes in HoursException.objects.filter(
-        date__gte=today - dt.timedelta(days=1), station__is_public=True, station__is_active=True
-    ).values_list("station_id", "date", "closed", "opens", "closes"):
-        entry = live.setdefault(pk, hours.Live(exceptions={}))
-        interval = None if closed else hours.interval(opens, closes)
-        entry.exceptions[date] = hours.Exception_(closed=closed, interval=interval)
+    exceptions = load_exceptions(
+        today - dt.timedelta(days=1), station__is_public=True, station__is_active=True
+    )
+    for pk, by_date in exceptions.items():
+        live.setdefault(pk, hours.Live(exceptions={})).exceptions.update(by_date)
     return live
 
 

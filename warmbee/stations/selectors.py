@@ -200,21 +200,49 @@ def public_station(code: str, *, lean: bool = False) -> Station:
     return station
 
 
-def station_schedule(station: Station) -> tuple[hours.Schedule, hours.Live]:
+def station_schedule(
+    station: Station, exceptions: dict | None = None
+) -> tuple[hours.Schedule, hours.Live]:
+    """The station's week and live layer; ``exceptions`` when already loaded for many."""
     schedule = finder.schedule_of(station.always_open, station.weekly_hours)
-    today = timezone.localdate()
-    exceptions = {
-        e.date: hours.Exception_(
-            closed=e.closed, interval=None if e.closed else hours.interval(e.opens, e.closes)
-        )
-        for e in station.exceptions.filter(date__gte=today - dt.timedelta(days=1))
-    }
+    if exceptions is None:
+        since = timezone.localdate() - dt.timedelta(days=1)
+        exceptions = finder.load_exceptions(since, station=station).get(station.pk, {})
     return schedule, hours.Live(station.status, station.reopens_at, exceptions)
 
 
 def station_is_open(station: Station, at: dt.datetime | None = None) -> bool:
     schedule, live = station_schedule(station)
     return hours.is_open(schedule, live, at or timezone.now())
+
+
+def mark_open_now(stations: list[Station], at: dt.datetime | None = None) -> None:
+    """Set ``open_now`` on each station (a page of a list), reading exceptions in one query."""
+    at = at or timezone.now()
+    since = timezone.localdate(at) - dt.timedelta(days=1)
+    exceptions = finder.load_exceptions(since, station_id__in=[s.pk for s in stations])
+    for station in stations:
+        schedule, live = station_schedule(station, exceptions.get(station.pk, {}))
+        station.open_now = station.is_active and hours.is_open(schedule, live, at)
+
+
+# --- who keeps a station ------------------------------------------------------------------------
+def can_manage(actor, station: Station) -> bool:
+    return has_perm(actor, Perm.MANAGE_STATION, station.region)
+
+
+def is_host(actor, station: Station) -> bool:
+    return (
+        has_perm(actor, Perm.HOST_STATION, station.region)
+        and StationHost.objects.filter(station=station, user=actor).exists()
+    )
+
+
+def is_keeper(actor, station: Station) -> bool:
+    """Hosts of this station and officers who manage its region keep it current."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return can_manage(actor, station) or is_host(actor, station)
 
 
 def occupancy(station: Station, at: dt.datetime | None = None) -> int:
@@ -298,11 +326,7 @@ def keeper_station(actor, code: str) -> Station:
     """A station the actor keeps (hosts it, or manages its region); otherwise 404."""
     station = Station.objects.unscoped(reason="checked below").select_related("region")
     station = station.filter(code=code).first()
-    if station is None:
-        raise NotFound(_("Not found."))
-    from .services import can_manage, is_host
-
-    if not (can_manage(actor, station) or is_host(actor, station)):
+    if station is None or not is_keeper(actor, station):
         raise NotFound(_("Not found."))
     return station
 

@@ -39,6 +39,7 @@ from .models import (
     StationHost,
     StationPhoto,
 )
+from .selectors import is_keeper
 
 STATION_LEVELS = frozenset({Level.COUNTY, Level.TOWNSHIP, Level.COMMUNITY})
 EDITABLE = (
@@ -141,22 +142,11 @@ def _snapshot(station: Station) -> dict:
 
 
 # --- access for hosts ----------------------------------------------------------------------------
-def can_manage(actor, station: Station) -> bool:
-    return has_perm(actor, Perm.MANAGE_STATION, station.region)
-
-
-def is_host(actor, station: Station) -> bool:
-    return (
-        has_perm(actor, Perm.HOST_STATION, station.region)
-        and StationHost.objects.filter(station=station, user=actor).exists()
-    )
-
-
 def authorize_keeper(actor, station: Station) -> None:
-    """Hosts of this station and officers who manage its region keep it current."""
+    """Hosts of this station and officers who manage its region (``selectors.is_keeper``)."""
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden(_("You do not have permission to do this."))
-    if not (can_manage(actor, station) or is_host(actor, station)):
+    if not is_keeper(actor, station):
         raise NotFound(_("Not found."))
 
 

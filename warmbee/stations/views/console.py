@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections import defaultdict
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -32,7 +31,7 @@ from warmbee.core.maps import map_config, to_display
 from warmbee.core.pi import mask_name, mask_phone
 from warmbee.core.views import attach_error, console_required
 
-from .. import finder, hours, selectors, services
+from .. import selectors, services
 from ..forms import (
     CloseForm,
     HostAddForm,
@@ -56,7 +55,6 @@ from ..imports import (
 )
 from ..models import (
     FeedbackKind,
-    HoursException,
     Station,
 )
 
@@ -71,23 +69,6 @@ def _station_or_404(actor, code: str, perm: str = Perm.VIEW_STATION) -> Station:
         return selectors.access_station(actor, code, perm)
     except NotFound:
         raise Http404 from None
-
-
-def _mark_open_now(stations: list[Station], at: dt.datetime | None = None) -> None:
-    """Set ``open_now`` on each station, reading date exceptions in one query."""
-    at = at or timezone.now()
-    since = timezone.localdate(at) - dt.timedelta(days=1)
-    exceptions: dict[int, dict] = defaultdict(dict)
-    rows = HoursException.objects.filter(
-        station_id__in=[s.pk for s in stations], date__gte=since
-    ).values_list("station_id", "date", "closed", "opens", "closes")
-    for pk, date, closed, opens, closes in rows:
-        interval = None if closed else hours.interval(opens, closes)
-        exceptions[pk][date] = hours.Exception_(closed=closed, interval=interval)
-    for station in stations:
-        live = hours.Live(station.status, station.reopens_at, exceptions[station.pk])
-        schedule = finder.schedule_of(station.always_open, station.weekly_hours)
-        station.open_now = station.is_active and hours.is_open(schedule, live, at)
 
 
 def _status_label(station: Station) -> str:
@@ -113,7 +94,7 @@ def station_list(request):
     page = Paginator(stations, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     usage = selectors.usage_by_station(actor=actor, days=USAGE_DAYS)
-    _mark_open_now(rows)
+    selectors.mark_open_now(rows)
     for station in rows:
         station.checkins_7d = usage.get(station.pk, 0)
     page.object_list = rows
@@ -214,14 +195,14 @@ def station_detail(request, code: str):
         can_manage = True
     else:
         station = _station_or_404(actor, code)
-        can_manage = services.can_manage(actor, station)
+        can_manage = selectors.can_manage(actor, station)
         form = None
         if can_manage:
             initial = {name: getattr(station, name) for name in services.EDITABLE}
             form = StationEditForm(initial=initial, regions=station_regions(actor))
     now = timezone.now()
     schedule, _live = selectors.station_schedule(station)
-    _mark_open_now([station], now)
+    selectors.mark_open_now([station], now)
     hosts = [
         {
             "pk": link.user_id,

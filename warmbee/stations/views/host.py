@@ -117,7 +117,7 @@ def _dashboard(request, station, *, status_form=None, feedback_form=None):
         "queue": queue,
         "ratings": ratings,
         "rating_summary": selectors.rating_summary(station),
-        "can_manage": services.can_manage(request.user, station),
+        "can_manage": selectors.can_manage(request.user, station),
     }
     return render(request, "stations/host_station.html", context)
 

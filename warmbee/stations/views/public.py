@@ -123,10 +123,7 @@ def detail(request, code: str):
             "map_config": map_config(),
             "markers": [{"lat": lat, "lng": lng, "title": station.name, "tier": station.tier}],
             "can_keep": request.user.is_authenticated
-            and (
-                services.can_manage(request.user, station)
-                or services.is_host(request.user, station)
-            ),
+            and (selectors.is_keeper(request.user, station)),
         },
     )
 
@@ -191,8 +188,7 @@ def photo(request, pk: int):
     station = row.station
     public = station.is_public and station.is_active
     if not public and not (
-        request.user.is_authenticated
-        and (services.can_manage(request.user, station) or services.is_host(request.user, station))
+        request.user.is_authenticated and selectors.is_keeper(request.user, station)
     ):
         raise NotFound(_("Not found."))
     return image_response(row.image, download_name=f"{station.code}-{row.pk}")
