@@ -21,7 +21,7 @@ from warmbee.core.maps import GCJ02, convert, navigation_links
 from warmbee.regions.models import Region
 
 from . import finder, hours
-from .models import CheckIn, Feedback, FeedbackStatus, Station, StationHost
+from .models import CheckIn, Feedback, FeedbackKind, FeedbackStatus, Station, StationHost
 
 MAX_RADIUS_M = 200_000
 MAX_LIMIT = 50
@@ -346,11 +346,16 @@ def today_bounds() -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def feedback_for(station: Station, *, open_only: bool = False):
+def feedback_for(station: Station, *, open_problems: bool = False):
+    """A kept station's feedback, newest first; ``open_problems``: the host's queue (problem
+    reports not yet resolved or dismissed — ratings need no handling)."""
     qs = Feedback.objects.unscoped(reason="the keeper's own station, authorised by the caller")
     qs = qs.filter(station=station).select_related("user", "amenity")
-    if open_only:
-        qs = qs.filter(status__in=[FeedbackStatus.OPEN, FeedbackStatus.ACKNOWLEDGED])
+    if open_problems:
+        qs = qs.filter(
+            kind=FeedbackKind.PROBLEM,
+            status__in=[FeedbackStatus.OPEN, FeedbackStatus.ACKNOWLEDGED],
+        )
     return qs
 
 

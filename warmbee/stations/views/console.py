@@ -54,7 +54,6 @@ from ..imports import (
     row_key,
 )
 from ..models import (
-    FeedbackKind,
     Station,
 )
 
@@ -224,9 +223,7 @@ def station_detail(request, code: str):
         "checkins": selectors.checkins_between(
             station, now - dt.timedelta(days=USAGE_DAYS), now
         ).count(),
-        "problems": selectors.feedback_for(station, open_only=True)
-        .filter(kind=FeedbackKind.PROBLEM)
-        .count(),
+        "problems": selectors.feedback_for(station, open_problems=True).count(),
         "status": _status_label(station),
         "is_public_page": station.is_public and station.is_active,
         "map_config": map_config() if can_manage else None,

@@ -80,7 +80,7 @@ def _dashboard(request, station, *, status_form=None, feedback_form=None):
         {"at": c.created_at, "name": mask_name(c.user.name)} for c in checkins_qs[:CHECKINS_SHOWN]
     ]
     checkins_today = len(checkins) if len(checkins) < CHECKINS_SHOWN else checkins_qs.count()
-    problems = selectors.feedback_for(station, open_only=True).filter(kind=FeedbackKind.PROBLEM)
+    problems = selectors.feedback_for(station, open_problems=True)
     queue = []
     for fb in problems:
         if feedback_form is not None and feedback_form.feedback_pk == fb.pk:
