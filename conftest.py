@@ -12,6 +12,7 @@ community_officer      community_officer    230602013 萨尔图街道
 district_officer       district_officer     230602 萨尔图区
 other_district         district_officer     230603 龙凤区 (sibling district)
 city_officer           city_officer         230600 大庆市
+party_officer          party_officer        230600 大庆市
 province_officer       province_officer     230000 黑龙江省
 auditor                auditor              230600
 security_admin         security_admin       230600
@@ -40,6 +41,7 @@ PERSONAS = {
     "other_district": (Role.DISTRICT_OFFICER, "230603"),
     "city_officer": (Role.CITY_OFFICER, "230600"),
     "province_officer": (Role.PROVINCE_OFFICER, "230000"),
+    "party_officer": (Role.PARTY_OFFICER, "230600"),
     "auditor": (Role.AUDITOR, "230600"),
     "security_admin": (Role.SECURITY_ADMIN, "230600"),
     "system_admin": (Role.SYSTEM_ADMIN, "000000"),
@@ -170,3 +172,52 @@ def region():
     from warmbee.regions.models import Region
 
     return lambda code: Region.objects.get(code=code)
+
+
+@pytest.fixture
+def make_company(db):
+    """A courier company registered in ``region`` (default 大庆市)."""
+    from warmbee.orgs.models import Organisation, OrgKind
+    from warmbee.regions.models import Region
+
+    counter = itertools.count(1)
+
+    def make(name: str | None = None, region: str = "230600", kind: str = OrgKind.COMPANY):
+        return Organisation.objects.create(
+            kind=kind,
+            name=name or f"测试快递公司{next(counter)}",
+            region=Region.objects.get(code=region),
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_worker(db, make_company):
+    """A worker profile in ``region`` at a new outlet of a new company; ``user`` links an account.
+
+    Built directly (reference set-up for tests of other apps); the registry's own tests create
+    workers through its services.
+    """
+    from warmbee.orgs.models import Outlet
+    from warmbee.regions.models import Region
+    from warmbee.workers.models import Source, Worker
+
+    counter = itertools.count(1)
+
+    def make(region: str = "230602", *, user=None, name: str = "张三", phone: str | None = None):
+        n = next(counter)
+        reg = Region.objects.get(code=region)
+        company = make_company()
+        outlet = Outlet.objects.create(company=company, name=f"测试网点{n}", region=reg)
+        return Worker.objects.create(
+            user=user,
+            name=name if user is None else user.name,
+            phone=phone or (user.phone if user is not None else next_phone()),
+            company=company,
+            outlet=outlet,
+            region=reg,
+            source=Source.STAFF,
+        )
+
+    return make

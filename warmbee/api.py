@@ -77,14 +77,20 @@ def on_http_error(request, exc: HttpError):
 def register_routers() -> None:
     from warmbee.accounts.api import router as accounts_router
     from warmbee.audit.api import router as audit_router
+    from warmbee.notify.api import router as notify_router
+    from warmbee.orgs.api import router as orgs_router
     from warmbee.regions.api import router as regions_router
     from warmbee.stations.api import router as stations_router
+    from warmbee.workers.api import router as workers_router
 
     # The public station finder first: URL resolution tries the routes in this order.
     api.add_router("/stations", stations_router)
     api.add_router("/regions", regions_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/orgs", orgs_router)
+    api.add_router("/workers", workers_router)
+    api.add_router("/notify", notify_router)
 
 
 register_routers()

@@ -119,6 +119,9 @@ INSTALLED_APPS = [
     "warmbee.core",
     "warmbee.regions",
     "warmbee.audit",
+    "warmbee.notify",
+    "warmbee.orgs",
+    "warmbee.workers",
     "warmbee.stations",
 ]
 

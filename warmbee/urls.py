@@ -17,6 +17,9 @@ urlpatterns = [
     path("", include("warmbee.accounts.urls")),
     path("", include("warmbee.audit.urls")),
     path("", include("warmbee.stations.urls")),
+    path("", include("warmbee.orgs.urls")),
+    path("", include("warmbee.workers.urls")),
+    path("", include("warmbee.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through WarmBee's own login (lockout, audit, MFA), never its own form.
     path(

@@ -16,6 +16,9 @@ class Role(models.TextChoices):
     DISTRICT_OFFICER = "district_officer", _("District officer")
     CITY_OFFICER = "city_officer", _("City officer")
     PROVINCE_OFFICER = "province_officer", _("Province officer")
+    # Keeps the three party ledgers (members, organisations, applicants) of a region; nobody
+    # else sees them (issue: registry).
+    PARTY_OFFICER = "party_officer", _("Party organisation officer")
     AUDITOR = "auditor", _("Auditor")
     SECURITY_ADMIN = "security_admin", _("Security administrator")
     SYSTEM_ADMIN = "system_admin", _("System administrator")
@@ -27,7 +30,7 @@ OFFICER_ROLES = frozenset(
     {Role.COMMUNITY_OFFICER, Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_OFFICER}
 )
 # Staff: everyone who works on other people's data; MFA applies to them (R11).
-STAFF_ROLES = OFFICER_ROLES | SEPARATED_ROLES | {Role.PROVIDER}
+STAFF_ROLES = OFFICER_ROLES | SEPARATED_ROLES | {Role.PROVIDER, Role.PARTY_OFFICER}
 
 # Where each role may be granted.
 ROLE_LEVELS: dict[str, frozenset[str]] = {
@@ -39,6 +42,7 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     # Municipalities (Beijing, Shanghai …) are province-level cities.
     Role.CITY_OFFICER: frozenset({Level.PREFECTURE, Level.PROVINCE}),
     Role.PROVINCE_OFFICER: frozenset({Level.PROVINCE}),
+    Role.PARTY_OFFICER: frozenset({Level.PROVINCE, Level.PREFECTURE, Level.COUNTY}),
     Role.AUDITOR: frozenset(Level.values),
     Role.SECURITY_ADMIN: frozenset(Level.values),
     Role.SYSTEM_ADMIN: frozenset(Level.values),
@@ -59,6 +63,24 @@ class Perm:
     MANAGE_STATION = "stations.manage_station"
     HOST_STATION = "stations.host_station"  # only at stations the user hosts
     CHECK_IN = "stations.check_in"
+    # Registry: organisations and outlets.
+    VIEW_ORG = "orgs.view_org"
+    MANAGE_ORG = "orgs.manage_org"
+    # Registry: workers and their records (union, insurance, certificates, honours).
+    VIEW_WORKER = "workers.view_worker"
+    MANAGE_WORKER = "workers.manage_worker"
+    # See a full ID number or mobile number: with a reason, step-up and an audit row (R23).
+    REVEAL_PI = "workers.reveal_pi"
+    # Export personal data; a second holder of APPROVE_EXPORT must approve it (R29).
+    EXPORT_PI = "workers.export_pi"
+    APPROVE_EXPORT = "workers.approve_export"
+    # Answer workers' correction and deletion requests (R27).
+    HANDLE_DATA_REQUEST = "workers.handle_data_request"
+    # The party ledgers: only party-organisation officers.
+    VIEW_PARTY = "workers.view_party"
+    MANAGE_PARTY = "workers.manage_party"
+    # Coverage figures (counts only, no personal data).
+    VIEW_COVERAGE = "workers.view_coverage"
 
 
 _OFFICER = {
@@ -69,16 +91,38 @@ _OFFICER = {
     Perm.CONSOLE,
     Perm.VIEW_STATION,
     Perm.MANAGE_STATION,
+    Perm.VIEW_ORG,
+    Perm.MANAGE_ORG,
+    Perm.VIEW_WORKER,
+    Perm.MANAGE_WORKER,
+    Perm.REVEAL_PI,
+    Perm.EXPORT_PI,
+    Perm.APPROVE_EXPORT,
+    Perm.HANDLE_DATA_REQUEST,
+    Perm.VIEW_COVERAGE,
 }
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.WORKER: frozenset({Perm.CHECK_IN}),
     Role.STATION_HOST: frozenset({Perm.HOST_STATION}),
     Role.PROVIDER: frozenset(),
-    Role.COMMUNITY_OFFICER: frozenset({Perm.VIEW_USER, Perm.CONSOLE, Perm.VIEW_STATION}),
+    Role.COMMUNITY_OFFICER: frozenset(
+        {
+            Perm.VIEW_USER,
+            Perm.CONSOLE,
+            Perm.VIEW_STATION,
+            Perm.VIEW_ORG,
+            Perm.VIEW_WORKER,
+            Perm.VIEW_COVERAGE,
+        }
+    ),
     Role.DISTRICT_OFFICER: frozenset(_OFFICER),
     Role.CITY_OFFICER: frozenset(_OFFICER),
     Role.PROVINCE_OFFICER: frozenset(_OFFICER),
+    # Party ledgers only, plus the organisations and workers they are kept about (masked).
+    Role.PARTY_OFFICER: frozenset(
+        {Perm.CONSOLE, Perm.VIEW_PARTY, Perm.MANAGE_PARTY, Perm.VIEW_ORG, Perm.VIEW_WORKER}
+    ),
     # The auditor reads and exports the audit log, nothing else.
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT, Perm.CONSOLE}),
     # The security administrator manages accounts, roles and locks; sees masked data only.
@@ -101,6 +145,7 @@ GRANTABLE: dict[str, frozenset[str]] = {
             Role.PROVIDER,
             Role.COMMUNITY_OFFICER,
             Role.DISTRICT_OFFICER,
+            Role.PARTY_OFFICER,
         }
     ),
     Role.PROVINCE_OFFICER: frozenset(
@@ -111,6 +156,7 @@ GRANTABLE: dict[str, frozenset[str]] = {
             Role.COMMUNITY_OFFICER,
             Role.DISTRICT_OFFICER,
             Role.CITY_OFFICER,
+            Role.PARTY_OFFICER,
         }
     ),
     Role.SECURITY_ADMIN: frozenset(Role.values),

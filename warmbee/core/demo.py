@@ -16,7 +16,9 @@ from django.utils.module_loading import import_string
 
 BUILDERS = [
     "warmbee.accounts.demo.build",
+    "warmbee.orgs.demo.build",
     "warmbee.stations.demo.build",
+    "warmbee.workers.demo.build",
 ]
 
 

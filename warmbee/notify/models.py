@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox, one-time codes and the SMS outbox."""
