@@ -201,7 +201,7 @@ def make_worker(db, make_company):
     """
     from warmbee.orgs.models import Outlet
     from warmbee.regions.models import Region
-    from warmbee.workers.models import Source, Worker
+    from warmbee.workers.models import Employment, Source, Worker
 
     counter = itertools.count(1)
 
@@ -210,7 +210,7 @@ def make_worker(db, make_company):
         reg = Region.objects.get(code=region)
         company = make_company()
         outlet = Outlet.objects.create(company=company, name=f"测试网点{n}", region=reg)
-        return Worker.objects.create(
+        worker = Worker.objects.create(
             user=user,
             name=name if user is None else user.name,
             phone=phone or (user.phone if user is not None else next_phone()),
@@ -219,5 +219,9 @@ def make_worker(db, make_company):
             region=reg,
             source=Source.STAFF,
         )
+        Employment.objects.create(
+            worker=worker, company=company, outlet=outlet, started_on="2025-01-01"
+        )
+        return worker
 
     return make

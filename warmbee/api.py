@@ -79,6 +79,7 @@ def register_routers() -> None:
     from warmbee.audit.api import router as audit_router
     from warmbee.notify.api import router as notify_router
     from warmbee.orgs.api import router as orgs_router
+    from warmbee.privacy.api import router as privacy_router
     from warmbee.regions.api import router as regions_router
     from warmbee.stations.api import router as stations_router
     from warmbee.workers.api import router as workers_router
@@ -91,6 +92,7 @@ def register_routers() -> None:
     api.add_router("/orgs", orgs_router)
     api.add_router("/workers", workers_router)
     api.add_router("/notify", notify_router)
+    api.add_router("/privacy", privacy_router)
 
 
 register_routers()

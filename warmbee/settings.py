@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "warmbee.regions",
     "warmbee.audit",
     "warmbee.notify",
+    "warmbee.privacy",
     "warmbee.orgs",
     "warmbee.workers",
     "warmbee.stations",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("warmbee.orgs.urls")),
     path("", include("warmbee.workers.urls")),
     path("", include("warmbee.notify.urls")),
+    path("", include("warmbee.privacy.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through WarmBee's own login (lockout, audit, MFA), never its own form.
     path(

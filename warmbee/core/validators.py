@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .errors import DomainError
 
 _MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
@@ -30,3 +34,17 @@ def normalize_mobile(value: str) -> str:
     ):
         raise ValidationError(_("Enter a valid mainland mobile number."), code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_model(obj, exclude: Iterable[str] = ()) -> None:
+    """``full_clean`` as a ``DomainError`` naming the first field at fault (services call it
+    before every save; constraints are left to the database and the services' own checks)."""
+    try:
+        obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(
+            " ".join(str(m) for m in messages),
+            code="invalid",
+            field=None if field == "__all__" else field,
+        ) from None

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +20,7 @@ from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import diff, record
 from warmbee.core import ratelimit
 from warmbee.core.errors import DomainError, Forbidden, NotFound
+from warmbee.core.validators import clean_model as _clean
 from warmbee.regions.models import Level, Region
 
 from . import finder
@@ -61,19 +61,6 @@ MAX_PHOTOS = 12
 
 
 # --- validation ----------------------------------------------------------------------------------
-def _clean(obj, exclude: Iterable[str] = ()) -> None:
-    """``full_clean`` as a ``DomainError`` naming the first field at fault."""
-    try:
-        obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(
-            " ".join(str(m) for m in messages),
-            code="invalid",
-            field=None if field == "__all__" else field,
-        ) from None
-
-
 def _check_region(region: Region) -> None:
     if region.level not in STATION_LEVELS or region.retired:
         raise DomainError(

@@ -227,6 +227,7 @@ def _app_routes() -> dict[str, Route]:
     """Apps keep their rows of the matrix beside their tests (``<app>/tests/matrix.py``)."""
     from warmbee.notify.tests.matrix import routes as notify_routes
     from warmbee.orgs.tests.matrix import routes as org_routes
+    from warmbee.privacy.tests.matrix import routes as privacy_routes
     from warmbee.stations.tests.matrix import routes as station_routes
     from warmbee.workers.tests.matrix import routes as worker_routes
 
@@ -235,6 +236,7 @@ def _app_routes() -> dict[str, Route]:
         **org_routes(Route),
         **worker_routes(Route),
         **notify_routes(Route),
+        **privacy_routes(Route),
     }
 
 
