@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from .api_coverage import router as coverage_router
+
 router = Router(tags=["workers"])
+router.add_router("", coverage_router)

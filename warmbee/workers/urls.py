@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from .urls_console import urlpatterns as console
+from .urls_roster import urlpatterns as roster
+from .urls_selfservice import urlpatterns as selfservice
 
 app_name = "workers"
-urlpatterns: list = []
+urlpatterns = [*console, *roster, *selfservice]
