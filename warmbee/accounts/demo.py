@@ -24,6 +24,7 @@ PERSONAS = [
     (Role.AUDITOR, "230600", "周审计"),
     (Role.SECURITY_ADMIN, "230600", "吴安全"),
     (Role.SYSTEM_ADMIN, "230600", "郑系统"),
+    (Role.PARTY_OFFICER, "230600", "马党建"),
 ]
 
 

@@ -69,9 +69,9 @@ def _paths_q(paths: list[str]) -> Q:
     return q
 
 
-def filter_regions(actor) -> list[Region]:
+def filter_regions(actor, perm: str = Perm.VIEW_STATION) -> list[Region]:
     """Counties under the actor's grants, or the granted region itself when it lies lower."""
-    paths = grant_paths(actor, Perm.VIEW_STATION)
+    paths = grant_paths(actor, perm)
     if not paths:
         return []
     counties = Q(level=Level.COUNTY) & _paths_q(paths)

@@ -1,0 +1,78 @@
+"""Organisation and outlet reads, always from the actor's scope (R1)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import access
+
+from .models import EMPLOYER_KINDS, Organisation, Outlet
+
+
+def org_list(
+    *, actor, kind: str = "", region=None, q: str = "", active: bool | None = None
+) -> QuerySet[Organisation]:
+    qs = Organisation.objects.visible_to(actor, Perm.VIEW_ORG).select_related("region", "parent")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(short_name__contains=q) | Q(credit_code=q.upper()))
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.annotate(outlet_count=Count("outlets")).order_by("kind", "name")
+
+
+def outlet_list(
+    *,
+    actor,
+    company=None,
+    region=None,
+    q: str = "",
+    has_party_org: bool | None = None,
+    union_branch=None,
+) -> QuerySet[Outlet]:
+    qs = Outlet.objects.visible_to(actor, Perm.VIEW_ORG).select_related(
+        "company", "region", "union_branch", "party_org"
+    )
+    if company is not None:
+        qs = qs.filter(company=company)
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(code=q) | Q(address__contains=q))
+    if has_party_org is not None:
+        qs = qs.filter(party_org__isnull=not has_party_org)
+    if union_branch is not None:
+        qs = qs.filter(union_branch=union_branch)
+    return qs.annotate(worker_count=Count("workers")).order_by("company__name", "name")
+
+
+def access_org(actor, pk, perm: str = Perm.VIEW_ORG) -> Organisation:
+    return access(Organisation, actor, perm, pk=pk)
+
+
+def access_outlet(actor, pk, perm: str = Perm.VIEW_ORG) -> Outlet:
+    return access(Outlet, actor, perm, pk=pk)
+
+
+def employer_choices() -> QuerySet[Organisation]:
+    """Active companies and platforms that have active outlets: the registration form's list.
+    Names only, no personal data, so not scoped."""
+    return (
+        Organisation.objects.unscoped(reason="public registration choices")
+        .filter(kind__in=sorted(EMPLOYER_KINDS), is_active=True, outlets__is_active=True)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def outlet_choices(company: Organisation) -> QuerySet[Outlet]:
+    return (
+        Outlet.objects.unscoped(reason="public registration choices")
+        .filter(company=company, is_active=True)
+        .select_related("region")
+        .order_by("region_id", "name")
+    )
