@@ -390,3 +390,9 @@ STATION_OCCUPANCY_WINDOW_MINUTES = env_int("STATION_OCCUPANCY_WINDOW_MINUTES", 6
 FINDER_REFRESH_SECONDS = env_int("FINDER_REFRESH_SECONDS", 2)
 # Encode every public station's answer fragment in a background thread after each index build.
 FINDER_WARM_FRAGMENTS = env_bool("FINDER_WARM_FRAGMENTS", True)
+
+# --- registry ---
+# Full mobile or ID number reveals per officer per hour (R23).
+REVEAL_LIMIT_PER_HOUR = env_int("REVEAL_LIMIT_PER_HOUR", 20)
+# Public coverage figures below this are shown as "<k" (R30).
+SMALL_COUNT_K = env_int("SMALL_COUNT_K", 5)

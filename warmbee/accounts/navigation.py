@@ -16,6 +16,10 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("My stations"), reverse("stations:host_home")))
     if user.holds(Perm.VIEW_STATION):
         items.append((_("Station network"), reverse("stations:console_list")))
+    if user.holds(Perm.VIEW_WORKER):
+        items.append((_("Workers"), reverse("workers:console_list")))
+    if user.holds(Perm.VIEW_ORG):
+        items.append((_("Organisations"), reverse("orgs:console_org_list")))
     if user.holds(Perm.VIEW_USER):
         items.append((_("Accounts"), reverse("accounts:console_users")))
     if user.holds(Perm.VIEW_AUDIT):

@@ -165,3 +165,24 @@ def access(model: type[models.Model], actor, perm: str, **lookup) -> models.Mode
         return model.objects.visible_to(actor, perm).get(**lookup)
     except (model.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Not found.")) from None
+
+
+def paths_q(paths: list[str]) -> Q:
+    """Regions at or below any of ``paths``."""
+    q = Q()
+    for path in paths:
+        q |= Q(path__startswith=path)
+    return q
+
+
+def filter_regions(actor, perm: str) -> list[Region]:
+    """Region choices for a list filter: the counties under the actor's grants of ``perm``, or
+    the granted region itself when it lies lower."""
+    from warmbee.regions.models import Level, Region
+
+    paths = grant_paths(actor, perm)
+    if not paths:
+        return []
+    counties = Q(level=Level.COUNTY) & paths_q(paths)
+    below = Q(path__in=paths, level__in=[Level.TOWNSHIP, Level.COMMUNITY])
+    return list(Region.objects.current().filter(counties | below).order_by("path"))

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -709,3 +709,39 @@ __all__ = [
     "run_import",
     "template_xlsx",
 ]
+
+
+# --- cell values shared by every layout -------------------------------------------------------
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "对", "√", "✓"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "不", "×", "✗"}
+
+
+def in_every_language(func) -> set[str]:
+    """``func()`` evaluated under each site language, casefolded."""
+    values = set()
+    for code, _name in [*settings.LANGUAGES, ("en", "")]:
+        with translation.override(code):
+            values.add(str(func()).strip().casefold())
+    return values
+
+
+def parse_bool(value: str) -> bool | None:
+    """``None`` for a blank cell; ``ValidationError`` for something that is not yes or no."""
+    text = (value or "").strip().casefold()
+    if not text:
+        return None
+    if text in TRUE_WORDS or text in in_every_language(lambda: _("Yes")):
+        return True
+    if text in FALSE_WORDS or text in in_every_language(lambda: _("No")):
+        return False
+    raise ValidationError(_("Write Yes or No."), code="boolean")
+
+
+def choice_lookup(choices) -> dict[str, object]:
+    """Value, and label in every language, casefolded → value."""
+    lookup: dict[str, object] = {}
+    for value, label in choices:
+        lookup[str(value).casefold()] = value
+        for text in in_every_language(lambda label=label: label):
+            lookup[text] = value
+    return lookup

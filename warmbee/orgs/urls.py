@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "orgs"
-urlpatterns: list = []
+urlpatterns = [
+    path("console/orgs/", views.org_list, name="console_org_list"),
+    path("console/orgs/<int:pk>/", views.org_detail, name="console_org_detail"),
+    path("console/outlets/", views.outlet_list, name="console_outlet_list"),
+    path("console/outlets/<int:pk>/", views.outlet_detail, name="console_outlet_detail"),
+]

@@ -7,15 +7,13 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import grant_paths
-from warmbee.core import tabular
+from warmbee.accounts.scoping import grant_paths, paths_q
 from warmbee.core.errors import DomainError
 from warmbee.regions.models import Level, Region
 
@@ -62,23 +60,6 @@ BOTH_TIMES_MESSAGE = gettext_lazy("Give both the opening and the closing time.")
 
 
 # --- regions in scope ---------------------------------------------------------------------------
-def _paths_q(paths: list[str]) -> Q:
-    q = Q()
-    for path in paths:
-        q |= Q(path__startswith=path)
-    return q
-
-
-def filter_regions(actor, perm: str = Perm.VIEW_STATION) -> list[Region]:
-    """Counties under the actor's grants, or the granted region itself when it lies lower."""
-    paths = grant_paths(actor, perm)
-    if not paths:
-        return []
-    counties = Q(level=Level.COUNTY) & _paths_q(paths)
-    below = Q(path__in=paths, level__in=[Level.TOWNSHIP, Level.COMMUNITY])
-    return list(Region.objects.current().filter(counties | below).order_by("path"))
-
-
 def station_regions(actor):
     """Where the actor may place a station: counties and streets they manage."""
     paths = grant_paths(actor, Perm.MANAGE_STATION)
@@ -86,7 +67,7 @@ def station_regions(actor):
         return Region.objects.none()
     return (
         Region.objects.current()
-        .filter(_paths_q(paths), level__in=STATION_REGION_LEVELS)
+        .filter(paths_q(paths), level__in=STATION_REGION_LEVELS)
         .order_by("path")
     )
 
@@ -278,30 +259,6 @@ class HostAddForm(forms.Form):
 
 class CloseForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy(
-            "An Excel workbook (.xlsx) or a CSV file, laid out as the template."
-        ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-    )
-    mode = forms.ChoiceField(
-        label=gettext_lazy("If some rows have errors"),
-        choices=[
-            (tabular.ALL_OR_NOTHING, gettext_lazy("Import nothing (all or nothing)")),
-            (tabular.VALID_ONLY, gettext_lazy("Import the valid rows only")),
-        ],
-        initial=tabular.ALL_OR_NOTHING,
-        widget=forms.RadioSelect,
-    )
-    dry_run = forms.BooleanField(
-        label=gettext_lazy("Dry run: check the file without saving anything"),
-        required=False,
-        initial=True,
-    )
 
 
 DEFAULT_SLOTS = 2  # opening intervals shown per day in the hours editor

@@ -8,9 +8,7 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -144,39 +142,6 @@ EXPORT_LAYOUT = tabular.Layout(
     sheet_title=gettext_lazy("Stations"),
 )
 LIST_SPLIT = re.compile(r"[、,，;；\n]+")
-TRUE_WORDS = {"1", "true", "yes", "y", "是", "对", "√", "✓"}
-FALSE_WORDS = {"0", "false", "no", "n", "否", "不", "×", "✗"}
-
-
-def _in_every_language(func) -> set[str]:
-    """``func()`` evaluated under each site language, casefolded."""
-    values = set()
-    for code, _name in [*settings.LANGUAGES, ("en", "")]:
-        with translation.override(code):
-            values.add(str(func()).strip().casefold())
-    return values
-
-
-def parse_bool(value: str) -> bool | None:
-    """``None`` for a blank cell; ``ValidationError`` for something that is not yes or no."""
-    text = (value or "").strip().casefold()
-    if not text:
-        return None
-    if text in TRUE_WORDS or text in _in_every_language(lambda: _("Yes")):
-        return True
-    if text in FALSE_WORDS or text in _in_every_language(lambda: _("No")):
-        return False
-    raise ValidationError(_("Write Yes or No."), code="boolean")
-
-
-def _choice_lookup(choices) -> dict[str, object]:
-    """Value, and label in every language, casefolded → value."""
-    lookup: dict[str, object] = {}
-    for value, label in choices:
-        lookup[str(value).casefold()] = value
-        for text in _in_every_language(lambda label=label: label):
-            lookup[text] = value
-    return lookup
 
 
 class StationRowForm(forms.Form):
@@ -202,7 +167,7 @@ class StationRowForm(forms.Form):
         value = self.cleaned_data["kind"].strip()
         if not value:
             return ""
-        kind = _choice_lookup(Kind.choices).get(value.casefold())
+        kind = tabular.choice_lookup(Kind.choices).get(value.casefold())
         if kind is None:
             raise ValidationError(
                 _("Unknown kind “%(value)s”; use one of: %(choices)s.")
@@ -212,7 +177,7 @@ class StationRowForm(forms.Form):
 
     def clean_tier(self):
         value = self.cleaned_data["tier"].strip()
-        tier = _choice_lookup(Tier.choices).get(value.casefold())
+        tier = tabular.choice_lookup(Tier.choices).get(value.casefold())
         if tier is None:
             raise ValidationError(_("The tier must be 1, 2 or 3."))
         return int(tier)
@@ -225,10 +190,10 @@ class StationRowForm(forms.Form):
         return region
 
     def clean_always_open(self):
-        return parse_bool(self.cleaned_data["always_open"])
+        return tabular.parse_bool(self.cleaned_data["always_open"])
 
     def clean_is_public(self):
-        return parse_bool(self.cleaned_data["is_public"])
+        return tabular.parse_bool(self.cleaned_data["is_public"])
 
     def clean_amenities(self):
         text = self.cleaned_data["amenities"].strip()
@@ -333,7 +298,9 @@ def apply_row_for(actor):
 def _watermark_prefixes() -> set[str]:
     return {
         p
-        for p in _in_every_language(lambda: _("Exported by: %(watermark)s") % {"watermark": ""})
+        for p in tabular.in_every_language(
+            lambda: _("Exported by: %(watermark)s") % {"watermark": ""}
+        )
         if p
     }
 

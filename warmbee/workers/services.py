@@ -315,3 +315,40 @@ def worker_mark_left(*, actor, worker: Worker, on: dt.date | None = None) -> Wor
             changes={"status": [WorkerStatus.ACTIVE, WorkerStatus.LEFT]},
         )
     return worker
+
+
+# --- reveal (R23) ----------------------------------------------------------------------------------
+REVEALABLE = {"phone": _("mobile number"), "id_number": _("resident ID number")}
+
+
+def worker_reveal(*, actor, worker: Worker, field: str, reason: str) -> str:
+    """The full value of a masked field, for a holder of ``REVEAL_PI`` with a typed reason.
+
+    The caller has checked step-up authentication (``accounts.services.require_recent_auth``).
+    Rate-limited per actor; audited with the reason, never with the value.
+    """
+    from django.conf import settings
+
+    from warmbee.core import ratelimit
+
+    authorize(actor, Perm.REVEAL_PI, obj=worker)
+    if field not in REVEALABLE:
+        raise DomainError(_("This field cannot be revealed."), code="invalid", field="field")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError(
+            _("Say why you need to see the full value."), code="reason_required", field="reason"
+        )
+    value = getattr(worker, field)
+    if not value:
+        raise DomainError(_("Nothing is recorded here."), code="empty", field="field")
+    ratelimit.hit("worker_reveal", str(actor.pk), limit=settings.REVEAL_LIMIT_PER_HOUR, window=3600)
+    record(
+        actor=actor,
+        action="worker.reveal",
+        target=worker,
+        region=worker.region,
+        changes={"field": [None, field]},
+        reason=reason[:500],
+    )
+    return value

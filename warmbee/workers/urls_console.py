@@ -1,5 +1,12 @@
 """URLs of workers/views/console.py (included by workers/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import console
+
+urlpatterns = [
+    path("console/workers/", console.worker_list, name="console_list"),
+    path("console/workers/coverage/", console.coverage_page, name="console_coverage"),
+    path("console/workers/<int:pk>/", console.worker_detail, name="console_detail"),
+    path("console/workers/<int:pk>/reveal/", console.worker_reveal, name="console_reveal"),
+]

@@ -1,5 +1,10 @@
 """URLs of workers/views/roster.py (included by workers/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import roster
+
+urlpatterns = [
+    path("console/workers/import/", roster.roster_import, name="roster_import"),
+    path("console/workers/import/template/", roster.roster_template, name="roster_template"),
+]

@@ -24,9 +24,10 @@ from django.views.decorators.http import require_POST
 from warmbee.accounts.auth import canonical_phone
 from warmbee.accounts.models import User
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import has_perm
+from warmbee.accounts.scoping import filter_regions, has_perm
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError, NotFound
+from warmbee.core.forms import ImportForm
 from warmbee.core.maps import map_config, to_display
 from warmbee.core.pi import mask_name, mask_phone
 from warmbee.core.views import attach_error, console_required
@@ -35,12 +36,10 @@ from .. import selectors, services
 from ..forms import (
     CloseForm,
     HostAddForm,
-    ImportForm,
     StationCreateForm,
     StationEditForm,
     StationFilterForm,
     every_day,
-    filter_regions,
     same_hours_every_day,
     station_regions,
 )
@@ -79,7 +78,9 @@ def _yes_no(value: bool) -> str:
 
 
 def _filter_form(request) -> StationFilterForm:
-    return StationFilterForm(request.GET or None, regions=filter_regions(request.user))
+    return StationFilterForm(
+        request.GET or None, regions=filter_regions(request.user, Perm.VIEW_STATION)
+    )
 
 
 # --- pages ---------------------------------------------------------------------------------------

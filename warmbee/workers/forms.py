@@ -1,0 +1,75 @@
+"""Forms of the registry console: the worker filter (one for the page and the API) and reveal."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import filter_regions
+from warmbee.orgs.selectors import employer_choices
+from warmbee.regions.models import Region
+
+from .models import WorkerKind, WorkerStatus
+from .selectors import WorkerFilters
+
+YES_NO = [("", _("Any")), ("1", _("Yes")), ("0", _("No"))]
+
+
+def _tri(value: str | None) -> bool | None:
+    return None if value in (None, "") else value == "1"
+
+
+class WorkerFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, pinyin, last 4 digits or full mobile/ID"), required=False, max_length=40
+    )
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    company = forms.ChoiceField(label=_("Company"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind of work"), required=False, choices=[("", _("Any")), *WorkerKind.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any")), *WorkerStatus.choices]
+    )
+    union_member = forms.ChoiceField(label=_("Union member"), required=False, choices=YES_NO)
+    insured = forms.ChoiceField(label=_("Insured now"), required=False, choices=YES_NO)
+    certified = forms.ChoiceField(label=_("Has a certificate"), required=False, choices=YES_NO)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions: list[Region] = filter_regions(actor, Perm.VIEW_WORKER)
+        self.regions = {r.code: r for r in regions}
+        self.fields["region"].choices = [("", _("All regions in my area"))] + [
+            (r.code, f"{r.name} ({r.code})") for r in regions
+        ]
+        self.companies = {str(c.pk): c for c in employer_choices()}
+        self.fields["company"].choices = [("", _("All companies"))] + [
+            (pk, c.name) for pk, c in self.companies.items()
+        ]
+
+    def filters(self) -> WorkerFilters:
+        """A value that is not a choice (a region outside scope) is dropped, never widened."""
+        data: dict = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
+        return WorkerFilters(
+            q=data.get("q") or "",
+            region=self.regions.get(data.get("region") or ""),
+            company=self.companies.get(data.get("company") or ""),
+            kind=data.get("kind") or "",
+            status=data.get("status") or "",
+            union_member=_tri(data.get("union_member")),
+            insured=_tri(data.get("insured")),
+            certified=_tri(data.get("certified")),
+        )
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(
+        choices=[("phone", _("mobile number")), ("id_number", _("resident ID number"))]
+    )
+    reason = forms.CharField(
+        label=_("Why do you need the full value?"), max_length=200, min_length=2
+    )

@@ -1,0 +1,214 @@
+"""The worker roster spreadsheet: layout, row form and upsert (R41), on ``core.tabular``.
+
+A row is matched to an existing worker by its natural key — the company and the employee
+number, or the company and the mobile number when there is no employee number — so importing
+the same roster again updates instead of duplicating. Rules (scope, outlet of the company, ID
+number checksum) are the services' own; a row outside the officer's area is a row error.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from warmbee.accounts.roles import Perm
+from warmbee.accounts.services import clean_phone
+from warmbee.core import tabular
+from warmbee.core.errors import DomainError
+from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, Outlet
+
+from . import services
+from .models import Source, Worker, WorkerKind
+
+COLUMNS = [
+    tabular.Column("name", gettext_lazy("Name"), required=True, width=12, example="张三"),
+    tabular.Column(
+        "phone", gettext_lazy("Mobile"), required=True, text=True, width=14, example="13912345678"
+    ),
+    tabular.Column(
+        "company",
+        gettext_lazy("Company"),
+        required=True,
+        width=22,
+        help=gettext_lazy("The company's name, short name or unified social credit code."),
+        example="顺丰速运（大庆）有限公司",
+    ),
+    tabular.Column(
+        "outlet",
+        gettext_lazy("Outlet"),
+        required=True,
+        width=20,
+        help=gettext_lazy("The outlet's name or code within the company."),
+        example="顺丰萨尔图营业部",
+    ),
+    tabular.Column(
+        "kind",
+        gettext_lazy("Kind of work"),
+        width=12,
+        help=gettext_lazy("Courier, rider, driver … (blank: courier)."),
+        example="快递员",
+    ),
+    tabular.Column(
+        "employee_no",
+        gettext_lazy("Employee number"),
+        text=True,
+        width=14,
+        help=gettext_lazy("With the company, identifies the worker on a re-import."),
+    ),
+    tabular.Column(
+        "started_on",
+        gettext_lazy("Started in the trade"),
+        width=12,
+        help=gettext_lazy("A date, e.g. 2023-05-01."),
+        example="2023-05-01",
+    ),
+    tabular.Column(
+        "id_number",
+        gettext_lazy("Resident ID number"),
+        text=True,
+        width=20,
+        help=gettext_lazy(
+            "Only when a programme needs it (insurance, certificates, aid). Stored encrypted."
+        ),
+    ),
+]
+LAYOUT = tabular.Layout(columns=COLUMNS, sheet_title=gettext_lazy("Workers"))
+
+
+def _employers() -> dict[str, Organisation]:
+    lookup: dict[str, Organisation] = {}
+    for org in Organisation.objects.unscoped(reason="company names for a roster").filter(
+        kind__in=sorted(EMPLOYER_KINDS), is_active=True
+    ):
+        for name in (org.name, org.short_name, org.credit_code):
+            if name:
+                lookup.setdefault(name.casefold(), org)
+    return lookup
+
+
+class WorkerRowForm(forms.Form):
+    name = forms.CharField(max_length=64)
+    phone = forms.CharField(max_length=20)
+    company = forms.CharField(max_length=100)
+    outlet = forms.CharField(max_length=100)
+    kind = forms.CharField(required=False)
+    employee_no = forms.CharField(max_length=32, required=False)
+    started_on = forms.DateField(required=False)
+    id_number = forms.CharField(max_length=24, required=False)
+
+    def __init__(self, *args, employers: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.employers = employers
+
+    def clean_phone(self):
+        try:
+            return clean_phone(self.cleaned_data["phone"])
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from None
+
+    def clean_company(self):
+        value = self.cleaned_data["company"].strip()
+        company = self.employers.get(value.casefold())
+        if company is None:
+            raise ValidationError(_("Unknown company “%(value)s”.") % {"value": value})
+        return company
+
+    def clean_kind(self):
+        value = self.cleaned_data["kind"].strip()
+        if not value:
+            return WorkerKind.COURIER
+        kind = tabular.choice_lookup(WorkerKind.choices).get(value.casefold())
+        if kind is None:
+            raise ValidationError(
+                _("Unknown kind “%(value)s”; use one of: %(choices)s.")
+                % {"value": value, "choices": "、".join(str(x) for x in WorkerKind.labels)}
+            )
+        return kind
+
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"].strip()
+        if not value:
+            return ""
+        try:
+            return services.clean_id_number(value)
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from None
+
+    def clean(self):
+        data = super().clean()
+        company, outlet = data.get("company"), (data.get("outlet") or "").strip()
+        if company is not None and outlet:
+            found = (
+                Outlet.objects.unscoped(reason="outlet names of a roster's company")
+                .filter(Q(name=outlet) | Q(code=outlet), company=company, is_active=True)
+                .select_related("region")
+                .first()
+            )
+            if found is None:
+                self.add_error(
+                    "outlet",
+                    _("The company has no outlet “%(value)s”.") % {"value": outlet},
+                )
+            else:
+                data["outlet"] = found
+        return data
+
+
+def row_key(data: dict):
+    company = data["company"].pk
+    return (company, "no", data["employee_no"]) if data["employee_no"] else (company, data["phone"])
+
+
+def form_kwargs() -> dict:
+    return {"employers": _employers()}
+
+
+def apply_row_for(actor):
+    def apply_row(data: dict, number: int) -> str:
+        company, outlet = data["company"], data["outlet"]
+        key = Q(employee_no=data["employee_no"]) if data["employee_no"] else Q(phone=data["phone"])
+        existing = (
+            Worker.objects.visible_to(actor, Perm.MANAGE_WORKER)
+            .filter(key, company=company)
+            .select_related("region")
+            .first()
+        )
+        if existing is None:
+            if (
+                Worker.objects.unscoped(reason="natural-key check of a roster row")
+                .filter(key, company=company)
+                .exists()
+            ):
+                raise DomainError(_("This worker is registered outside your area."), field="outlet")
+            worker = services.worker_create(
+                actor=actor,
+                source=Source.IMPORT,
+                name=data["name"],
+                phone=data["phone"],
+                company=company,
+                outlet=outlet,
+                kind=data["kind"],
+                employee_no=data["employee_no"],
+                started_on=data["started_on"],
+            )
+            outcome = "created"
+        else:
+            changes = {"name": data["name"], "phone": data["phone"], "kind": data["kind"]}
+            if data["started_on"]:
+                changes["started_on"] = data["started_on"]
+            worker = services.worker_update(actor=actor, worker=existing, **changes)
+            if worker.outlet_id != outlet.pk:
+                worker = services.worker_move(
+                    actor=actor, worker=worker, company=company, outlet=outlet
+                )
+            outcome = "updated"
+        if data["id_number"] and data["id_number"] != worker.id_number:
+            services.worker_set_id_number(
+                actor=actor, worker=worker, id_number=data["id_number"], reason=_("roster import")
+            )
+        return outcome
+
+    return apply_row

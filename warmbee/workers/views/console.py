@@ -1,0 +1,135 @@
+"""The registry console: worker list and detail, audited reveal, coverage figures.
+
+Thin views (STYLE.md): reads through ``workers.selectors``/``coverage``, writes through
+``workers.services``. A worker outside the actor's scope is 404. Personal values are masked in
+every template; the one unmasked response is the reveal, sent with ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import grant_paths, has_perm
+from warmbee.accounts.services import require_recent_auth
+from warmbee.core.errors import DomainError, NotFound
+from warmbee.core.views import console_required
+from warmbee.regions.models import Region
+
+from .. import coverage, selectors, services
+from ..forms import RevealForm, WorkerFilterForm
+
+PAGE_SIZE = 50
+
+
+def _worker_or_404(actor, pk: int):
+    try:
+        return selectors.access_worker(actor, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@console_required(Perm.VIEW_WORKER)
+def worker_list(request):
+    actor = request.user
+    form = WorkerFilterForm(request.GET or None, actor=actor)
+    workers = selectors.worker_list(actor=actor, filters=form.filters())
+    page = Paginator(workers, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "query": request.GET.urlencode()}
+    template = "workers/console_list.html"
+    if request.htmx:
+        template += "#results"
+    return TemplateResponse(request, template, context)
+
+
+@never_cache
+@console_required(Perm.VIEW_WORKER)
+def worker_detail(request, pk: int):
+    actor = request.user
+    worker = _worker_or_404(actor, pk)
+    context = {
+        "worker": worker,
+        "records": selectors.worker_records(actor=actor, worker=worker),
+        "duplicates": selectors.duplicates_of(actor=actor, worker=worker),
+        "can_reveal": has_perm(actor, Perm.REVEAL_PI, worker.region),
+        "reveal_form": RevealForm(),
+    }
+    return render(request, "workers/console_detail.html", context)
+
+
+@never_cache
+@require_POST
+@console_required(Perm.VIEW_WORKER)
+def worker_reveal(request, pk: int):
+    """The full mobile or ID number, in place of the masked one (an htmx swap)."""
+    actor = request.user
+    worker = _worker_or_404(actor, pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        message = next(iter(form.errors.values()))[0]
+        return HttpResponse(format_html('<span class="error">{}</span>', message), status=400)
+    try:
+        require_recent_auth(request)
+        value = services.worker_reveal(
+            actor=actor,
+            worker=worker,
+            field=form.cleaned_data["field"],
+            reason=form.cleaned_data["reason"],
+        )
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        if exc.code == "reauth_required":
+            message = format_html(
+                '{} <a href="{}?next={}">{}</a>',
+                exc.message,
+                reverse("accounts:reauth"),
+                reverse("workers:console_detail", args=[worker.pk]),
+                _("Confirm your password"),
+            )
+        else:
+            message = format_html("{}", exc.message)
+        return HttpResponse(
+            format_html('<span class="error">{}</span>', message), status=exc.status
+        )
+    return HttpResponse(format_html('<strong class="revealed">{}</strong>', value))
+
+
+def _coverage_region(actor, code: str | None) -> Region:
+    paths = grant_paths(actor, Perm.VIEW_COVERAGE)
+    if code:
+        region = Region.objects.filter(code=code).first()
+        if region is None or not any(region.path.startswith(p) for p in paths):
+            raise Http404
+        return region
+    return Region.objects.get(path=paths[0])
+
+
+@console_required(Perm.VIEW_COVERAGE)
+def coverage_page(request):
+    actor = request.user
+    region = _coverage_region(actor, request.GET.get("region"))
+    by = "company" if request.GET.get("by") == "company" else "region"
+    rows = coverage.coverage(actor=actor, region=region, by=by)
+    ancestors = [r for r in _chain(region) if has_perm(actor, Perm.VIEW_COVERAGE, r)]
+    return render(
+        request,
+        "workers/console_coverage.html",
+        {"region": region, "rows": rows[:-1], "total": rows[-1], "by": by, "ancestors": ancestors},
+    )
+
+
+def _chain(region: Region) -> list[Region]:
+    chain, node = [], region
+    while node is not None and node.level != "country":
+        chain.append(node)
+        node = node.parent
+    return list(reversed(chain))
