@@ -371,7 +371,7 @@ HOME_REGION = env("HOME_REGION", "230600")
 DEMO_CREDENTIALS_FILE = Path(env("DEMO_CREDENTIALS_FILE", str(DATA_DIR / "demo-credentials.txt")))
 # Fail-closed data layer (R2): evaluating a scoped queryset without a scope raises.
 SCOPE_STRICT = env_bool("SCOPE_STRICT", DEBUG)
-ADMIN_APPS = ("regions", "stations", "django_tasks_db")
+ADMIN_APPS = ("regions", "stations", "privacy", "django_tasks_db")
 CSRF_FAILURE_VIEW = "warmbee.core.views.csrf_failure"
 
 # --- Maps, uploads and stations ----------------------------------------------------------------
@@ -396,3 +396,13 @@ FINDER_WARM_FRAGMENTS = env_bool("FINDER_WARM_FRAGMENTS", True)
 REVEAL_LIMIT_PER_HOUR = env_int("REVEAL_LIMIT_PER_HOUR", 20)
 # Public coverage figures below this are shown as "<k" (R30).
 SMALL_COUNT_K = env_int("SMALL_COUNT_K", 5)
+
+# --- notifications and one-time codes ---
+SMS_BACKEND = env("SMS_BACKEND", "warmbee.notify.sms.ConsoleBackend")
+OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+OTP_PER_PHONE_DAY = env_int("OTP_PER_PHONE_DAY", 10)
+OTP_PER_IP_HOUR = env_int("OTP_PER_IP_HOUR", 30)
+OTP_GLOBAL_PER_MINUTE = env_int("OTP_GLOBAL_PER_MINUTE", 300)
+# Days staff have to answer a correction or deletion request (R27).
+DATA_REQUEST_DAYS = env_int("DATA_REQUEST_DAYS", 15)

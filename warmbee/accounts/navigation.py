@@ -20,6 +20,10 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("Workers"), reverse("workers:console_list")))
     if user.holds(Perm.VIEW_ORG):
         items.append((_("Organisations"), reverse("orgs:console_org_list")))
+    if user.holds(Perm.HANDLE_DATA_REQUEST):
+        items.append((_("Data requests"), reverse("privacy:console_requests")))
+    if user.holds(Perm.CHECK_IN):
+        items.append((_("My data"), reverse("workers:me_data")))
     if user.holds(Perm.VIEW_USER):
         items.append((_("Accounts"), reverse("accounts:console_users")))
     if user.holds(Perm.VIEW_AUDIT):

@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 
 BUILDERS = [
     "warmbee.accounts.demo.build",
+    "warmbee.privacy.demo.build",
     "warmbee.orgs.demo.build",
     "warmbee.stations.demo.build",
     "warmbee.workers.demo.build",

@@ -1,0 +1,11 @@
+"""SMS templates (as registered with the carrier): code → Chinese text with ``{name}`` fields."""
+
+TEMPLATES = {
+    "otp_login": "【暖蜂】您的登录验证码为{code}，5分钟内有效。请勿告诉他人。",
+    "otp_register": "【暖蜂】您的注册验证码为{code}，5分钟内有效。请勿告诉他人。",
+    "data_request_done": "【暖蜂】您提交的个人信息{kind}申请已处理，请登录暖蜂查看结果。",
+}
+
+
+def render(template: str, params: dict) -> str:
+    return TEMPLATES[template].format(**params)
