@@ -84,10 +84,13 @@ def code_check(*, request, phone: str, purpose: str, code: str) -> None:
             .first()
         )
         if otp is None or otp.expires_at <= now or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-            raise wrong
-        otp.attempts += 1
-        if not hmac.compare_digest(otp.code_hash, _hash((code or "").strip(), nonce)):
-            otp.save(update_fields=["attempts"])
-            raise wrong
-        otp.used_at = now
-        otp.save(update_fields=["attempts", "used_at"])
+            ok = False
+        else:
+            # The guess counts whether it is right or not, and is saved before we answer.
+            otp.attempts += 1
+            ok = hmac.compare_digest(otp.code_hash, _hash((code or "").strip(), nonce))
+            if ok:
+                otp.used_at = now
+            otp.save(update_fields=["attempts", "used_at"])
+    if not ok:
+        raise wrong

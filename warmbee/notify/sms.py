@@ -18,7 +18,6 @@ import logging
 import sys
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -53,7 +52,9 @@ def send_sms(phone: str, template: str, params: dict) -> SmsMessage:
     message = SmsMessage.objects.create(phone=phone, template=template, params=params)
     from .tasks import deliver_sms
 
-    transaction.on_commit(lambda: deliver_sms.enqueue(message.pk))
+    # Enqueued in the same transaction: with the database task backend the job becomes visible
+    # to the worker only when the message row commits (a transactional outbox).
+    deliver_sms.enqueue(message.pk)
     return message
 
 

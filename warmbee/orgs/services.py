@@ -89,6 +89,13 @@ def _snapshot(obj, fields) -> dict:
     return {name: _value(obj, name) for name in fields}
 
 
+def _mobile(value: str, field: str) -> str:
+    try:
+        return clean_phone(value)
+    except DomainError as exc:
+        raise DomainError(exc.message, code=exc.code, field=field) from None
+
+
 def _check_org(org: Organisation) -> None:
     allowed = CATEGORIES_BY_KIND.get(org.kind, frozenset())
     if org.category and org.category not in allowed:
@@ -115,7 +122,7 @@ def _check_org(org: Organisation) -> None:
             seen.add(node.pk)
             node = node.parent
     if org.contact_phone:
-        org.contact_phone = clean_phone(org.contact_phone)
+        org.contact_phone = _mobile(org.contact_phone, "contact_phone")
 
 
 def _save(obj, **kwargs) -> None:
@@ -215,7 +222,7 @@ def _check_outlet(actor, outlet: Outlet) -> None:
         if not (has_perm(actor, Perm.VIEW_ORG, linked.region) or linked.region.path == "/"):
             raise DomainError(_("Not found."), code="not_found", field=name)
     if outlet.manager_phone:
-        outlet.manager_phone = clean_phone(outlet.manager_phone)
+        outlet.manager_phone = _mobile(outlet.manager_phone, "manager_phone")
 
 
 def outlet_create(*, actor, company: Organisation, name: str, region: Region, **fields) -> Outlet:

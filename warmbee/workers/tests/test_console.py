@@ -1,0 +1,355 @@
+"""The registry console: scoped lists and search, masked pages, audited reveal, party data,
+duplicates, coverage figures and the roster import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import load_workbook
+from stdnum.cn import ric
+
+from conftest import ALL_PERSONAS
+from warmbee.audit.models import AuditEvent
+from warmbee.workers import coverage, selectors, services
+from warmbee.workers.models import (
+    Certificate,
+    Insurance,
+    PartyRecord,
+    UnionMembership,
+    Worker,
+)
+from warmbee.workers.selectors import WorkerFilters
+
+ID = "11010519491231002X"
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID_LIKE = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+
+
+def workers():
+    return Worker.objects.unscoped(reason="test")
+
+
+def add(personas, outlet, name, phone, **extra):
+    actor = personas["province_officer"]
+    return services.worker_create(
+        actor=actor, name=name, phone=phone, company=outlet.company, outlet=outlet, **extra
+    )
+
+
+@pytest.fixture
+def people(personas, registry):
+    p = {
+        "shan": add(personas, registry["sf_own"], "单田芳", "13900000001"),
+        "zeng": add(personas, registry["zt_own"], "曾小明", "13900000002"),
+        "street": add(personas, registry["sf_street"], "李街道", "13900000003"),
+        "sibling": add(personas, registry["zt_sibling"], "王龙凤", "13900000004"),
+    }
+    services.worker_set_id_number(
+        actor=personas["province_officer"], worker=p["shan"], id_number=ID, reason="保险"
+    )
+    return p
+
+
+def names(qs):
+    return sorted(w.name for w in qs)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("district_officer", ["单田芳", "曾小明", "李街道"]),
+        ("other_district", ["王龙凤"]),
+        ("city_officer", ["单田芳", "曾小明", "李街道", "王龙凤"]),
+        ("community_officer", ["李街道"]),
+        ("party_officer", ["单田芳", "曾小明", "李街道", "王龙凤"]),
+        ("courier", []),
+        ("auditor", []),
+    ],
+)
+def test_list_holds_exactly_the_workers_in_scope(persona, expected, personas, people):
+    assert names(selectors.worker_list(actor=personas[persona])) == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("shan", ["单田芳"]),
+        ("dan", ["单田芳"]),
+        ("stf", ["单田芳"]),
+        ("zeng", ["曾小明"]),
+        ("ceng", ["曾小明"]),
+        ("小明", ["曾小明"]),
+        ("0002", ["曾小明"]),
+        ("13900000003", ["李街道"]),
+        (ID, ["单田芳"]),
+        (ID.lower(), ["单田芳"]),
+        ("110105194912310021", []),
+        ("nobody", []),
+    ],
+)
+def test_search(q, expected, personas, people):
+    found = selectors.worker_list(actor=personas["city_officer"], filters=WorkerFilters(q=q))
+    assert names(found) == expected
+
+
+def test_filters(personas, people, registry):
+    city = personas["city_officer"]
+    today = timezone.localdate()
+    UnionMembership.objects.create(worker=people["shan"], branch=registry["union"], joined_on=today)
+    Insurance.objects.create(
+        worker=people["zeng"], kind="accident", insurer="人保", starts_on=today, paid_by="company"
+    )
+    Insurance.objects.create(
+        worker=people["street"],
+        kind="accident",
+        insurer="人保",
+        starts_on=today - dt.timedelta(days=400),
+        ends_on=today - dt.timedelta(days=35),
+        paid_by="company",
+    )
+    Certificate.objects.create(
+        worker=people["sibling"], name="快递员", issuer="鉴定中心", issued_on=today
+    )
+
+    def f(**kw):
+        return names(selectors.worker_list(actor=city, filters=WorkerFilters(**kw)))
+
+    assert f(union_member=True) == ["单田芳"]
+    assert f(insured=True) == ["曾小明"]
+    assert f(insured=False) == ["单田芳", "李街道", "王龙凤"]
+    assert f(certified=True) == ["王龙凤"]
+    assert f(company=registry["sf"]) == ["单田芳", "李街道"]
+
+
+def test_list_page_has_a_fixed_number_of_queries(
+    as_persona, personas, registry, django_assert_max_num_queries
+):
+    for i in range(40):
+        add(personas, registry["sf_own"], f"工人{i}", f"1390000{i:04d}")
+    client = as_persona("district_officer")
+    client.get("/console/workers/")
+    with django_assert_max_num_queries(14):
+        response = client.get("/console/workers/")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 40
+
+
+def test_pages_show_masked_values_only(as_persona, people):
+    client = as_persona("district_officer")
+    for url in ("/console/workers/", f"/console/workers/{people['shan'].pk}/"):
+        html = client.get(url).content.decode()
+        assert not MOBILE.search(html), url
+        assert ID not in html
+    detail = client.get(f"/console/workers/{people['shan'].pk}/").content.decode()
+    assert "110105********002X" in detail and "139****0001" in detail
+
+
+def test_reveal_needs_a_reason_step_up_and_is_audited(as_persona, people, settings):
+    worker = people["shan"]
+    client = as_persona("district_officer")
+    url = f"/console/workers/{worker.pk}/reveal/"
+    assert client.post(url, {"field": "id_number", "reason": ""}).status_code == 400
+    assert AuditEvent.objects.filter(action="worker.reveal").count() == 0
+    response = client.post(url, {"field": "id_number", "reason": "核对工伤保险"})
+    assert response.status_code == 200 and ID in response.content.decode()
+    assert (
+        response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
+    )
+    event = AuditEvent.objects.get(action="worker.reveal")
+    assert event.reason == "核对工伤保险" and ID not in str(event.changes)
+    # Step-up: the last authentication was 6 minutes ago.
+    session = client.session
+    session["_wb_auth_at"] = timezone.now().timestamp() - 360
+    session.save()
+    response = client.post(url, {"field": "phone", "reason": "联系本人"})
+    assert response.status_code == 403 and "13900000001" not in response.content.decode()
+    assert AuditEvent.objects.filter(action="worker.reveal").count() == 1
+
+
+def test_the_21st_reveal_in_an_hour_is_refused(as_persona, people, settings):
+    settings.REVEAL_LIMIT_PER_HOUR = 20
+    client = as_persona("city_officer")
+    url = f"/console/workers/{people['shan'].pk}/reveal/"
+    statuses = [
+        client.post(url, {"field": "phone", "reason": "核对"}).status_code for _ in range(21)
+    ]
+    assert statuses == [200] * 20 + [429]
+    assert AuditEvent.objects.filter(action="worker.reveal").count() == 20
+
+
+@pytest.mark.parametrize("persona", ALL_PERSONAS)
+def test_party_record_only_for_party_officers(persona, as_persona, people, registry):
+    record = PartyRecord.objects.create(
+        worker=people["zeng"],
+        party_org=registry["party"],
+        stage="activist",
+        stage_since="2026-01-01",
+    )
+    response = as_persona(persona).get(f"/console/workers/{people['zeng'].pk}/")
+    shows = response.status_code == 200 and record.get_stage_display() in response.content.decode()
+    assert shows == (persona == "party_officer")
+
+
+def test_duplicates_across_companies(personas, people, registry):
+    other = add(personas, registry["sf_own"], "曾小明", "13900000002")  # another company's roster
+    found = selectors.duplicates_of(actor=personas["city_officer"], worker=people["zeng"])
+    assert [w.pk for w in found] == [other.pk]
+
+
+def test_coverage_by_region_and_company(personas, people, registry):
+    today = timezone.localdate()
+    UnionMembership.objects.create(worker=people["shan"], branch=registry["union"], joined_on=today)
+    UnionMembership.objects.create(
+        worker=people["street"], branch=registry["union"], joined_on=today
+    )
+    Insurance.objects.create(
+        worker=people["shan"], kind="accident", insurer="人保", starts_on=today, paid_by="union"
+    )
+    from warmbee.regions.models import Region
+
+    rows = coverage.coverage(
+        actor=personas["city_officer"], region=Region.objects.get(code="230600")
+    )
+    by = {r.key: r for r in rows}
+    assert by["230602"].counts["workers"] == 3
+    assert by["230602"].counts["union_members"] == 2
+    assert by["230602"].counts["insured"] == 1
+    assert by["230602"].counts["outlets"] == 3 and by["230602"].counts["party_outlets"] == 1
+    assert by["230603"].counts["workers"] == 1
+    assert by["total"].counts["workers"] == 4 and by["230602"].union_rate == 66.7
+    companies = coverage.coverage(
+        actor=personas["city_officer"], region=Region.objects.get(code="230600"), by="company"
+    )
+    assert {r.label: r.counts["workers"] for r in companies[:-1]} == {
+        "顺丰速运（大庆）有限公司": 2,
+        "中通快递（大庆）有限公司": 2,
+    }
+    # The district officer's figures stop at the district.
+    district = coverage.coverage(
+        actor=personas["district_officer"], region=Region.objects.get(code="230600")
+    )
+    assert district[-1].counts["workers"] == 3
+    assert coverage.suppress(3) == "<5" and coverage.suppress(0) == 0 and coverage.suppress(7) == 7
+
+
+def test_coverage_page_outside_scope_is_404(as_persona, people):
+    client = as_persona("district_officer")
+    assert client.get("/console/workers/coverage/?region=230603").status_code == 404
+    assert client.get("/console/workers/coverage/?region=230602").status_code == 200
+
+
+def test_database_holds_no_plaintext_id_number(people):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM workers_worker")
+        stored = [row[0] for row in cursor.fetchall()]
+    assert all(ID not in value for value in stored)
+    if connection.vendor == "sqlite":
+        dump = "\n".join(connection.connection.iterdump())
+        assert ID not in dump
+
+
+# --- roster import --------------------------------------------------------------------------------
+HEADER = "姓名,手机号,所属企业,网点,工种,工号,入行日期,身份证号\n"
+
+
+def csv_upload(rows: str, encoding="gbk"):
+    return SimpleUploadedFile(
+        "roster.csv", (HEADER + rows).encode(encoding), content_type="text/csv"
+    )
+
+
+def upload(client, file, *, dry_run=False, mode="all_or_nothing"):
+    data = {"file": file, "mode": mode}
+    if dry_run:
+        data["dry_run"] = "on"
+    return client.post("/console/workers/import/", data)
+
+
+def test_template_has_text_columns(as_persona):
+    response = as_persona("district_officer").get("/console/workers/import/template/")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    headers = [c.value for c in sheet[1]]
+    assert "身份证号" in headers and "手机号" in headers
+    phone_col = headers.index("手机号") + 1
+    assert sheet.cell(row=2, column=phone_col).number_format == "@"
+
+
+def test_import_dry_run_then_real_then_rerun(as_persona, registry, personas):
+    client = as_persona("district_officer")
+    rows = (
+        "赵一,13911110001,顺丰,顺丰萨尔图营业部,快递员,SF-001,2023-05-01,\n"
+        f"钱二,13911110002,中通快递（大庆）有限公司,中通萨尔图部,外卖骑手,,,{ID}\n"
+    )
+    report = upload(client, csv_upload(rows), dry_run=True).context["report"]
+    assert (report.created, report.errors, workers().count()) == (2, [], 0)
+    report = upload(client, csv_upload(rows)).context["report"]
+    assert (report.created, report.updated, report.written) == (2, 0, True)
+    qian = workers().get(name="钱二")
+    assert qian.id_number == ID and qian.kind == "rider" and qian.source == "import"
+    # Re-running the same roster updates, never duplicates.
+    report = upload(client, csv_upload(rows.replace("赵一", "赵壹"))).context["report"]
+    assert (report.created, report.updated) == (0, 2)
+    assert workers().count() == 2 and workers().filter(name="赵壹").count() == 1
+    assert AuditEvent.objects.filter(action="worker.import").count() == 2
+
+
+def test_import_errors_name_row_and_column_and_write_nothing(as_persona, registry):
+    client = as_persona("district_officer")
+    rows = (
+        "赵一,13911110001,顺丰,顺丰萨尔图营业部,,,,\n"
+        "钱二,12345,顺丰,顺丰萨尔图营业部,,,,\n"
+        "孙三,13911110003,不存在公司,某网点,,,,\n"
+        "李四,13911110004,中通,中通龙凤部,,,,\n"
+        "周五,13911110005,顺丰,顺丰萨尔图营业部,,,,110105194912310021\n"
+    )
+    report = upload(client, csv_upload(rows, "utf-8-sig")).context["report"]
+    errors = {(e.row, e.column) for e in report.errors}
+    assert (3, "手机号") in errors
+    assert (4, "所属企业") in errors
+    assert (6, "身份证号") in errors
+    assert any(e.row == 5 for e in report.errors)  # 龙凤区: outside the district officer's area
+    assert not report.written and workers().count() == 0
+    report = upload(client, csv_upload(rows, "utf-8-sig"), mode="valid_only").context["report"]
+    assert report.created == 1 and workers().count() == 1
+
+
+def test_import_refuses_float_ids_and_formulas(as_persona, registry):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["姓名", "手机号", "所属企业", "网点", "工种", "工号", "入行日期", "身份证号"])
+    ws.append(["赵一", 13911110001, "顺丰", "顺丰萨尔图营业部", "", "", "", 1.10105194912310e17])
+    ws.append(["=cmd|' /C calc'!A0", "13911110002", "顺丰", "顺丰萨尔图营业部", "", "", "", ""])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    file = SimpleUploadedFile("roster.xlsx", buffer.getvalue())
+    report = upload(as_persona("district_officer"), file).context["report"]
+    assert {e.row for e in report.errors} == {2, 3}
+    assert workers().count() == 0
+
+
+def test_responses_never_carry_a_valid_id_number(as_persona, people):
+    """R19/R22: every registry page for every persona, scanned for checksum-valid ID numbers
+    and mobile numbers; only the reveal may show one."""
+    urls = [
+        "/console/workers/",
+        "/console/workers/?q=shan",
+        f"/console/workers/{people['shan'].pk}/",
+        "/console/workers/coverage/",
+        "/console/outlets/",
+        "/console/orgs/",
+    ]
+    for persona in ALL_PERSONAS:
+        client = as_persona(persona)
+        for url in urls:
+            body = client.get(url).content.decode()
+            assert not [m for m in ID_LIKE.findall(body) if ric.is_valid(m)], (persona, url)
+            assert not MOBILE.search(body), (persona, url)
