@@ -18,6 +18,8 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("Station network"), reverse("stations:console_list")))
     if user.holds(Perm.VIEW_WORKER):
         items.append((_("Workers"), reverse("workers:console_list")))
+    if user.holds(Perm.VIEW_PARTY):
+        items.append((_("Party ledgers"), reverse("workers:console_party")))
     if user.holds(Perm.VIEW_ORG):
         items.append((_("Organisations"), reverse("orgs:console_org_list")))
     if user.holds(Perm.HANDLE_DATA_REQUEST):

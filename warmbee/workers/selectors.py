@@ -168,3 +168,38 @@ def duplicates_of(*, actor, worker: Worker) -> list[Worker]:
         .exclude(pk=worker.pk)
         .select_related("company", "outlet")
     )
+
+
+# --- party ledgers ----------------------------------------------------------------------------------
+MEMBER_STAGES = ("probationary", "member")
+
+
+def party_ledger(*, actor, ledger: str):
+    """The three ledgers, for party-organisation roles only: members, applicants (every stage
+    before probationary) and organisations with their counts."""
+    from django.db.models import Count
+
+    from warmbee.orgs.models import Organisation, OrgKind
+
+    if ledger == "organisations":
+        return (
+            Organisation.objects.visible_to(actor, Perm.VIEW_PARTY)
+            .filter(kind=OrgKind.PARTY)
+            .annotate(
+                members=Count("party_records", filter=Q(party_records__stage__in=MEMBER_STAGES)),
+                applicants=Count(
+                    "party_records", filter=~Q(party_records__stage__in=MEMBER_STAGES)
+                ),
+                outlets_covered=Count("party_outlets", distinct=True),
+            )
+            .select_related("region", "parent")
+            .order_by("region_id", "name")
+        )
+    qs = PartyRecord.objects.visible_to(actor, Perm.VIEW_PARTY).select_related(
+        "worker", "worker__company", "worker__outlet", "party_org"
+    )
+    if ledger == "members":
+        qs = qs.filter(stage__in=MEMBER_STAGES)
+    else:
+        qs = qs.exclude(stage__in=MEMBER_STAGES)
+    return qs.order_by("party_org_id", "stage", "stage_since")

@@ -24,10 +24,20 @@ from warmbee.core.crypto import blind_index
 from warmbee.core.errors import Conflict, DomainError
 from warmbee.core.pi import mask_id_number, mask_name, mask_phone
 from warmbee.core.validators import clean_model
-from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, Outlet
+from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, OrgKind, Outlet
 from warmbee.regions.models import Level, Region
 
-from .models import Employment, Source, Worker, WorkerKind, WorkerStatus
+from .models import (
+    PARTY_STAGE_ORDER,
+    Employment,
+    PartyRecord,
+    PartyStage,
+    PartyStageChange,
+    Source,
+    Worker,
+    WorkerKind,
+    WorkerStatus,
+)
 from .search import pinyin_keys
 
 WORKER_LEVELS = frozenset({Level.COUNTY, Level.TOWNSHIP, Level.COMMUNITY})
@@ -352,3 +362,64 @@ def worker_reveal(*, actor, worker: Worker, field: str, reason: str) -> str:
         reason=reason[:500],
     )
     return value
+
+
+# --- party ledgers (party-organisation officers only) --------------------------------------------
+def party_record_start(*, actor, worker: Worker, party_org, on: dt.date) -> PartyRecord:
+    """A worker's application to join: the first stage of the applicants' ledger."""
+    authorize(actor, Perm.MANAGE_PARTY, obj=worker)
+    if party_org.kind != OrgKind.PARTY:
+        raise DomainError(
+            _("Choose a party organisation."), code="not_a_party_org", field="party_org"
+        )
+    authorize(actor, Perm.MANAGE_PARTY, obj=party_org)
+    with transaction.atomic():
+        if (
+            PartyRecord.objects.unscoped(reason="one record per worker")
+            .filter(worker=worker)
+            .exists()
+        ):
+            raise Conflict(_("This worker already has a party record."), code="exists")
+        rec = PartyRecord.objects.create(
+            worker=worker, party_org=party_org, stage=PartyStage.APPLICANT, stage_since=on
+        )
+        PartyStageChange.objects.create(record=rec, stage=PartyStage.APPLICANT, on=on, by=actor)
+        record(
+            actor=actor,
+            action="party.start",
+            target=rec,
+            region=worker.region,
+            changes={"stage": [None, PartyStage.APPLICANT]},
+        )
+    return rec
+
+
+def party_record_advance(*, actor, rec: PartyRecord, on: dt.date) -> PartyRecord:
+    """The next stage, one step at a time, never dated before the last."""
+    authorize(actor, Perm.MANAGE_PARTY, obj=rec)
+    with transaction.atomic():
+        rec = (
+            PartyRecord.objects.unscoped(reason="row lock after authorisation")
+            .select_for_update()
+            .get(pk=rec.pk)
+        )
+        index = PARTY_STAGE_ORDER.index(rec.stage)
+        if index + 1 >= len(PARTY_STAGE_ORDER):
+            raise Conflict(_("This person is already a full member."), code="last_stage")
+        if on < rec.stage_since:
+            raise DomainError(
+                _("The date cannot be before the current stage began."),
+                code="stage_date",
+                field="on",
+            )
+        before, rec.stage, rec.stage_since = rec.stage, PARTY_STAGE_ORDER[index + 1], on
+        rec.save(update_fields=["stage", "stage_since"])
+        PartyStageChange.objects.create(record=rec, stage=rec.stage, on=on, by=actor)
+        record(
+            actor=actor,
+            action="party.advance",
+            target=rec,
+            region=rec.worker.region,
+            changes={"stage": [before, rec.stage]},
+        )
+    return rec

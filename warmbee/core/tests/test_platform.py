@@ -347,7 +347,9 @@ def test_demo_creates_personas_once_with_private_credentials(settings, tmp_path)
         for ln in settings.DEMO_CREDENTIALS_FILE.read_text().splitlines()
         if not ln.startswith("#")
     ]
-    assert len(lines) == 10
+    from warmbee.accounts.demo import PERSONAS
+
+    assert len(lines) == len(PERSONAS) == 11
     role, name, phone, password = lines[1].split("\t")
     user = User.objects.unscoped(reason="t").get(phone=phone)
     assert user.check_password(password)

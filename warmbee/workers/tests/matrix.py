@@ -109,6 +109,9 @@ def routes(Route) -> dict:
             data=lambda ctx: {"field": "id_number", "reason": "核对保险信息"},
             changes_state=True,
         ),
+        "workers:console_party": Route(
+            "get", _u("workers:console_party"), _page({"party_officer"})
+        ),
         "workers:roster_import": Route("get", _u("workers:roster_import"), _page(manage)),
         "workers:roster_template": Route("get", _u("workers:roster_template"), _page(manage)),
         "workers:register": Route(

@@ -356,3 +356,53 @@ def test_responses_never_carry_a_valid_id_number(as_persona, people):
             body = client.get(url).content.decode()
             assert not [m for m in ID_LIKE.findall(body) if ric.is_valid(m)], (persona, url)
             assert not MOBILE.search(body), (persona, url)
+
+
+# --- party ledgers ----------------------------------------------------------------------------------
+def test_party_record_moves_one_stage_at_a_time(personas, people, registry):
+    from warmbee.core.errors import DomainError
+
+    officer = personas["party_officer"]
+    rec = services.party_record_start(
+        actor=officer, worker=people["zeng"], party_org=registry["party"], on=dt.date(2025, 3, 1)
+    )
+    with pytest.raises(DomainError) as exc:
+        services.party_record_advance(actor=officer, rec=rec, on=dt.date(2025, 1, 1))
+    assert exc.value.code == "stage_date"
+    for day in (
+        dt.date(2025, 6, 1),
+        dt.date(2025, 9, 1),
+        dt.date(2025, 12, 1),
+        dt.date(2026, 12, 1),
+    ):
+        rec = services.party_record_advance(actor=officer, rec=rec, on=day)
+    assert rec.stage == "member" and rec.changes.count() == 5
+    with pytest.raises(DomainError) as exc:
+        services.party_record_advance(actor=officer, rec=rec, on=dt.date(2026, 12, 2))
+    assert exc.value.code == "last_stage"
+
+
+def test_district_officer_cannot_keep_party_records(personas, people, registry):
+    from warmbee.core.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.party_record_start(
+            actor=personas["district_officer"],
+            worker=people["zeng"],
+            party_org=registry["party"],
+            on=dt.date(2025, 3, 1),
+        )
+    assert PartyRecord.objects.unscoped(reason="test").count() == 0
+
+
+def test_party_ledgers_page(as_persona, personas, people, registry):
+    officer = personas["party_officer"]
+    services.party_record_start(
+        actor=officer, worker=people["zeng"], party_org=registry["party"], on=dt.date(2025, 3, 1)
+    )
+    client = as_persona("party_officer")
+    applicants = client.get("/console/party/?ledger=applicants")
+    assert applicants.context["page"].paginator.count == 1
+    assert client.get("/console/party/?ledger=members").context["page"].paginator.count == 0
+    orgs = list(client.get("/console/party/?ledger=organisations").context["page"])
+    assert [(o.name, o.applicants, o.outlets_covered) for o in orgs] == [("快递联合支部", 1, 1)]

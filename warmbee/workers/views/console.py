@@ -133,3 +133,16 @@ def _chain(region: Region) -> list[Region]:
         chain.append(node)
         node = node.parent
     return list(reversed(chain))
+
+
+LEDGERS = ("members", "applicants", "organisations")
+
+
+@console_required(Perm.VIEW_PARTY)
+def party_ledgers(request):
+    ledger = request.GET.get("ledger")
+    ledger = ledger if ledger in LEDGERS else "members"
+    page = Paginator(selectors.party_ledger(actor=request.user, ledger=ledger), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "workers/console_party.html", {"ledger": ledger, "page": page})
