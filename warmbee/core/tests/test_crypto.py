@@ -68,3 +68,24 @@ def test_blind_index_is_stable_keyed_and_separated_by_purpose(settings):
     assert ID not in a and len(a) == 64
     settings.BLIND_INDEX_KEY = "another-key"
     assert a != crypto.blind_index(ID, purpose="workers.id_number")
+
+
+@pytest.mark.django_db
+def test_rotate_field_keys_re_encrypts_and_reads_back(settings, make_worker):
+    from django.core.management import call_command
+
+    from warmbee.workers.models import Worker
+
+    worker = make_worker()
+    Worker.objects.unscoped(reason="test").filter(pk=worker.pk).update(id_number=ID)
+    old_id = crypto.current_key_id()
+    settings.FIELD_ENCRYPTION_KEYS = ["key-two-for-tests", "key-one-for-tests"]
+    call_command("rotate_field_keys", stdout=__import__("io").StringIO())
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM workers_worker WHERE id = %s", [worker.pk])
+        token = cursor.fetchone()[0]
+    assert crypto.key_id_of(token) == crypto.current_key_id() != old_id
+    settings.FIELD_ENCRYPTION_KEYS = ["key-two-for-tests"]
+    assert Worker.objects.unscoped(reason="test").get(pk=worker.pk).id_number == ID
