@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from warmbee.accounts.demo import PERSONAS
 from warmbee.accounts.models import User
 from warmbee.accounts.roles import Perm, Role
 from warmbee.accounts.scoping import has_perm
@@ -194,7 +195,7 @@ def _check_feedback(network):
 
 def test_the_demo_network_once_and_only_once():
     ctx = _build()
-    assert len(ctx.credentials) == 10  # the personas only: new hosts and workers activate
+    assert len(ctx.credentials) == len(PERSONAS)  # the personas only: new hosts and workers activate
     network = list(Station.objects.unscoped(reason="t").select_related("region"))
     _check_shape(network)
     _check_tiers_hours_amenities(network)
