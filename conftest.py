@@ -99,6 +99,7 @@ def _test_settings(settings, tmp_path):
 
     settings.SCOPE_STRICT = True
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path
     settings.FINDER_REFRESH_SECONDS = 0
     settings.FINDER_WARM_FRAGMENTS = False
     finder.reset()

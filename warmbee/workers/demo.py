@@ -71,9 +71,14 @@ def _name(rng: random.Random) -> str:
 
 
 def _id_number(rng: random.Random, region_code: str) -> str:
-    born = dt.date(1965, 1, 1) + dt.timedelta(days=rng.randrange(365 * 39))
-    body = f"{region_code}{born:%Y%m%d}{rng.randrange(1000):03d}"
-    return body + ric.calc_check_digit(body)
+    """A made-up number that python-stdnum accepts: checksum, birth date, and a birth place
+    code that existed on that date (Daqing's districts date from 1979–1980 onwards)."""
+    while True:
+        born = dt.date(1965, 1, 1) + dt.timedelta(days=rng.randrange(365 * 39))
+        body = f"{region_code}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        number = body + ric.calc_check_digit(body + "0")  # it expects a placeholder digit
+        if ric.is_valid(number):
+            return number
 
 
 def build(ctx) -> None:
@@ -302,3 +307,71 @@ def build(ctx) -> None:
             reason="manage.py demo: Daqing's synthetic worker registry, bulk-inserted "
             "(not audited one by one)",
         )
+    write_roster(rng, outlets, workers)
+
+
+def write_roster(rng: random.Random, outlets: list[Outlet], workers: list[Worker]) -> None:
+    """A roster for 萨尔图区's district officer to import: 40 new couriers, 5 already in the
+    registry (updates) and 3 rows with mistakes to find and correct."""
+    from django.conf import settings
+
+    from warmbee.core import tabular
+
+    from .imports import LAYOUT
+
+    own = [o for o in outlets if o.region.path.startswith("/230000/230600/230602/")]
+    if not own:
+        return
+    rows = []
+    for i in range(40):
+        outlet = rng.choice(own)
+        rows.append(
+            {
+                "name": _name(rng),
+                "phone": f"1720000{i:04d}",
+                "company": outlet.company.name,
+                "outlet": outlet.name,
+                "kind": "快递员",
+                "employee_no": f"NEW{i:04d}",
+                "started_on": "2026-10-08",
+                "id_number": _id_number(rng, "230602") if i % 4 == 0 else "",
+            }
+        )
+    for w in [w for w in workers if w.outlet in own][:5]:
+        rows.append(
+            {
+                "name": w.name,
+                "phone": w.phone[3:],
+                "company": w.company.name,
+                "outlet": w.outlet.name,
+                "kind": w.get_kind_display(),
+                "employee_no": w.employee_no,
+                "started_on": str(w.started_on),
+                "id_number": "",
+            }
+        )
+    outlet = own[0]
+    rows += [
+        {
+            "name": "错号码",
+            "phone": "1390000",
+            "company": outlet.company.name,
+            "outlet": outlet.name,
+        },
+        {
+            "name": "错网点",
+            "phone": "17200009998",
+            "company": outlet.company.name,
+            "outlet": "不存在的网点",
+        },
+        {
+            "name": "错证号",
+            "phone": "17200009999",
+            "company": outlet.company.name,
+            "outlet": outlet.name,
+            "id_number": "230602199001011230",
+        },
+    ]
+    path = settings.DATA_DIR / "demo" / "workers-roster-saertu.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(tabular.export_xlsx(LAYOUT, rows))

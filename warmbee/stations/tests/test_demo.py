@@ -195,7 +195,9 @@ def _check_feedback(network):
 
 def test_the_demo_network_once_and_only_once():
     ctx = _build()
-    assert len(ctx.credentials) == len(PERSONAS)  # the personas only: new hosts and workers activate
+    assert len(ctx.credentials) == len(
+        PERSONAS
+    )  # the personas only: new hosts and workers activate
     network = list(Station.objects.unscoped(reason="t").select_related("region"))
     _check_shape(network)
     _check_tiers_hours_amenities(network)

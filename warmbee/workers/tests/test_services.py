@@ -123,3 +123,14 @@ def test_other_district_cannot_update(personas, make_worker):
     worker = make_worker()
     with pytest.raises(NotFound):
         services.worker_update(actor=personas["other_district"], worker=worker, name="改名")
+
+
+def test_demo_id_numbers_are_valid():
+    import random
+
+    from stdnum.cn import ric
+
+    from warmbee.workers.demo import _id_number
+
+    rng = random.Random(7)
+    assert all(ric.is_valid(_id_number(rng, "230602")) for _ in range(200))
