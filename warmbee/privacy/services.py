@@ -167,7 +167,7 @@ def data_request_handle(*, actor, request: DataRequest, status: str, response: s
     with transaction.atomic():
         request = (
             DataRequest.objects.unscoped(reason="row lock after authorisation")
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("user")
             .get(pk=request.pk)
         )

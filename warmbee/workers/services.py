@@ -193,7 +193,7 @@ def worker_create(*, actor, source: str = Source.STAFF, **fields) -> Worker:
 def _locked(worker: Worker) -> Worker:
     return (
         Worker.objects.unscoped(reason="row lock after authorisation")
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("region", "company", "outlet")
         .get(pk=worker.pk)
     )
