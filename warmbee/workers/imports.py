@@ -212,3 +212,32 @@ def apply_row_for(actor):
         return outcome
 
     return apply_row
+
+
+# --- export (masked, R22/R29) --------------------------------------------------------------------
+EXPORT_LAYOUT = tabular.Layout(
+    columns=[
+        *COLUMNS[:7],
+        tabular.Column("region", gettext_lazy("Region"), width=14),
+        tabular.Column("status", gettext_lazy("Status"), width=10),
+        tabular.Column("id_number", gettext_lazy("Resident ID number"), text=True, width=20),
+    ],
+    sheet_title=gettext_lazy("Workers"),
+)
+
+
+def export_row(worker: Worker) -> dict:
+    """Masked values only: a full export of personal data needs a second person's approval,
+    which is not built yet (R29)."""
+    return {
+        "name": worker.masked_name,
+        "phone": worker.masked_phone,
+        "company": worker.company.name,
+        "outlet": worker.outlet.name if worker.outlet_id else "",
+        "kind": worker.get_kind_display(),
+        "employee_no": worker.employee_no,
+        "started_on": worker.started_on or "",
+        "region": worker.region.name,
+        "status": worker.get_status_display(),
+        "id_number": worker.masked_id_number,
+    }

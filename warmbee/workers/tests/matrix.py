@@ -114,6 +114,7 @@ def routes(Route) -> dict:
         ),
         "workers:roster_import": Route("get", _u("workers:roster_import"), _page(manage)),
         "workers:roster_template": Route("get", _u("workers:roster_template"), _page(manage)),
+        "workers:roster_export": Route("get", _u("workers:roster_export"), _page(view)),
         "workers:register": Route(
             "get",
             _u("workers:register"),

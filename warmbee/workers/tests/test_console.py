@@ -406,3 +406,21 @@ def test_party_ledgers_page(as_persona, personas, people, registry):
     assert client.get("/console/party/?ledger=members").context["page"].paginator.count == 0
     orgs = list(client.get("/console/party/?ledger=organisations").context["page"])
     assert [(o.name, o.applicants, o.outlets_covered) for o in orgs] == [("快递联合支部", 1, 1)]
+
+
+def test_export_is_scoped_masked_watermarked_and_audited(as_persona, personas, people, registry):
+    add(personas, registry["sf_own"], '=HYPERLINK("http://x","y")', "13900000009")
+    response = as_persona("district_officer").get("/console/workers/export/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    text = repr(values)
+    assert not MOBILE.search(text) and ID not in text
+    assert "110105********002X" in text
+    assert (
+        len([r for r in values[1:] if r[0] and not str(r[0]).startswith("导出")]) == 4
+    )  # 龙凤区 not
+    assert any(str(r[0]).startswith("'=") for r in values[1:])
+    assert "导出" in sheet.oddFooter.center.text
+    event = AuditEvent.objects.get(action="worker.export")
+    assert event.changes["rows"] == [0, 4]
