@@ -99,14 +99,16 @@ def main() -> None:
         table = tabular.read_table(
             SimpleUploadedFile("roster.xlsx", content), imports.LAYOUT, max_rows=args.rows
         )
+        importer = imports.RosterImporter(actor)
         return tabular.run_import(
             table=table,
             form_class=imports.WorkerRowForm,
-            apply_row=imports.apply_row_for(actor),
+            apply_row=importer.apply_row,
+            finish=importer.finish,
             mode=tabular.VALID_ONLY,
             dry_run=False,
             key=imports.row_key,
-            form_kwargs=imports.form_kwargs(),
+            form_kwargs=importer.form_kwargs(),
         )
 
     # Timed without tracing; memory peaks from second, traced passes (tracemalloc slows code
@@ -126,14 +128,16 @@ def main() -> None:
     table = tabular.read_table(
         SimpleUploadedFile("roster.xlsx", content), imports.LAYOUT, max_rows=args.rows
     )
+    importer = imports.RosterImporter(actor)
     tabular.run_import(
         table=table,
         form_class=imports.WorkerRowForm,
-        apply_row=imports.apply_row_for(actor),
+        apply_row=importer.apply_row,
+        finish=importer.finish,
         mode=tabular.VALID_ONLY,
         dry_run=True,
         key=imports.row_key,
-        form_kwargs=imports.form_kwargs(),
+        form_kwargs=importer.form_kwargs(),
     )
     app_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

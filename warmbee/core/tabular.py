@@ -552,6 +552,7 @@ def run_import(
     dry_run: bool,
     key: Callable[[dict], Hashable | None] | None = None,
     form_kwargs: dict | None = None,
+    finish: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Validate every row with ``form_class``, then write the valid ones with ``apply_row``.
 
@@ -560,6 +561,9 @@ def run_import(
     runs ``apply_row`` in a transaction that is always rolled back, so its errors show too.
     ``key(cleaned_data)`` gives a row's natural key; a repeated key is a row error.
     ``form_kwargs`` go to every form (e.g. the actor, to limit choices to their scope).
+    ``finish()``, when given, runs inside the same transaction after the last row, so an
+    ``apply_row`` may only collect rows and ``finish`` write them in bulk; a ``DomainError``
+    from it rolls everything back and is reported against the file.
     """
     if mode not in (ALL_OR_NOTHING, VALID_ONLY):
         raise ValueError(f"Unknown import mode: {mode!r}")
@@ -615,10 +619,17 @@ def run_import(
                     counts[outcome] += 1
                 if dry_run or (mode == ALL_OR_NOTHING and apply_errors):
                     raise _Rollback
+                if finish is not None:
+                    try:
+                        finish()
+                    except DomainError as exc:
+                        apply_errors.append(RowError(0, "", str(exc.message)))
+                        raise _Rollback from None
             written = sum(counts.values()) > 0
         except _Rollback:
             if not dry_run:
                 counts = {"created": 0, "updated": 0}
+            written = False
         errors.extend(apply_errors)
     errors.sort(key=lambda e: e.row)
     return ImportReport(

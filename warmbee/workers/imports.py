@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import authorize
 from warmbee.accounts.services import clean_phone
+from warmbee.audit.services import record
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError
 from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, Outlet
 
 from . import services
-from .models import Source, Worker, WorkerKind
+from .models import Employment, Source, Worker, WorkerKind
 
 COLUMNS = [
     tabular.Column("name", gettext_lazy("Name"), required=True, width=12, example="张三"),
@@ -89,6 +93,28 @@ def _employers() -> dict[str, Organisation]:
     return lookup
 
 
+class OutletLookup:
+    """A company's active outlets by name and by code, fetched once per company."""
+
+    def __init__(self):
+        self._by_company: dict[int, dict[str, Outlet]] = {}
+
+    def get(self, company: Organisation, value: str) -> Outlet | None:
+        table = self._by_company.get(company.pk)
+        if table is None:
+            table = {}
+            for outlet in (
+                Outlet.objects.unscoped(reason="outlet names of a roster's company")
+                .filter(company=company, is_active=True)
+                .select_related("region")
+            ):
+                table.setdefault(outlet.name, outlet)
+                if outlet.code:
+                    table.setdefault(outlet.code, outlet)
+            self._by_company[company.pk] = table
+        return table.get(value)
+
+
 class WorkerRowForm(forms.Form):
     name = forms.CharField(max_length=64)
     phone = forms.CharField(max_length=20)
@@ -99,9 +125,10 @@ class WorkerRowForm(forms.Form):
     started_on = forms.DateField(required=False)
     id_number = forms.CharField(max_length=24, required=False)
 
-    def __init__(self, *args, employers: dict, **kwargs):
+    def __init__(self, *args, employers: dict, outlets: OutletLookup, **kwargs):
         super().__init__(*args, **kwargs)
         self.employers = employers
+        self.outlets = outlets
 
     def clean_phone(self):
         try:
@@ -141,12 +168,7 @@ class WorkerRowForm(forms.Form):
         data = super().clean()
         company, outlet = data.get("company"), (data.get("outlet") or "").strip()
         if company is not None and outlet:
-            found = (
-                Outlet.objects.unscoped(reason="outlet names of a roster's company")
-                .filter(Q(name=outlet) | Q(code=outlet), company=company, is_active=True)
-                .select_related("region")
-                .first()
-            )
+            found = self.outlets.get(company, outlet)
             if found is None:
                 self.add_error(
                     "outlet",
@@ -162,13 +184,33 @@ def row_key(data: dict):
     return (company, "no", data["employee_no"]) if data["employee_no"] else (company, data["phone"])
 
 
-def form_kwargs() -> dict:
-    return {"employers": _employers()}
+class RosterImporter:
+    """``apply_row`` and ``finish`` for ``tabular.run_import``.
 
+    A row that matches an existing worker (natural key) is updated through the services, one
+    by one. New workers are validated the same way (scope of their outlet's region, the
+    service's own checks) but collected, then written in bulk by ``finish`` — workers,
+    employment rows and one audit row for the batch — inside the import's transaction.
+    """
 
-def apply_row_for(actor):
-    def apply_row(data: dict, number: int) -> str:
-        company, outlet = data["company"], data["outlet"]
+    BATCH = 500
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.pending: list[Worker] = []
+        self._allowed: set[str] = set()
+        self._phones: set[tuple[int, str]] = set()
+
+    def form_kwargs(self) -> dict:
+        return {"employers": _employers(), "outlets": OutletLookup()}
+
+    def _authorize(self, region) -> None:
+        if region.pk not in self._allowed:
+            authorize(self.actor, Perm.MANAGE_WORKER, region=region)
+            self._allowed.add(region.pk)
+
+    def apply_row(self, data: dict, number: int) -> str:
+        actor, company, outlet = self.actor, data["company"], data["outlet"]
         key = Q(employee_no=data["employee_no"]) if data["employee_no"] else Q(phone=data["phone"])
         existing = (
             Worker.objects.visible_to(actor, Perm.MANAGE_WORKER)
@@ -183,9 +225,7 @@ def apply_row_for(actor):
                 .exists()
             ):
                 raise DomainError(_("This worker is registered outside your area."), field="outlet")
-            worker = services.worker_create(
-                actor=actor,
-                source=Source.IMPORT,
+            worker = services.worker_build(
                 name=data["name"],
                 phone=data["phone"],
                 company=company,
@@ -193,25 +233,70 @@ def apply_row_for(actor):
                 kind=data["kind"],
                 employee_no=data["employee_no"],
                 started_on=data["started_on"],
+                source=Source.IMPORT,
+                trusted_relations=True,
             )
-            outcome = "created"
-        else:
-            changes = {"name": data["name"], "phone": data["phone"], "kind": data["kind"]}
-            if data["started_on"]:
-                changes["started_on"] = data["started_on"]
-            worker = services.worker_update(actor=actor, worker=existing, **changes)
-            if worker.outlet_id != outlet.pk:
-                worker = services.worker_move(
-                    actor=actor, worker=worker, company=company, outlet=outlet
+            self._authorize(worker.region)
+            if (company.pk, worker.phone) in self._phones:
+                raise DomainError(
+                    _("Another row of this company has the same mobile number."), field="phone"
                 )
-            outcome = "updated"
+            self._phones.add((company.pk, worker.phone))
+            if data["id_number"]:
+                worker.id_number = data["id_number"]
+                worker.id_number_index = services.id_number_index(data["id_number"])
+            self.pending.append(worker)
+            return "created"
+        changes = {"name": data["name"], "phone": data["phone"], "kind": data["kind"]}
+        if data["started_on"]:
+            changes["started_on"] = data["started_on"]
+        worker = services.worker_update(actor=actor, worker=existing, **changes)
+        if worker.outlet_id != outlet.pk:
+            worker = services.worker_move(
+                actor=actor, worker=worker, company=company, outlet=outlet
+            )
         if data["id_number"] and data["id_number"] != worker.id_number:
             services.worker_set_id_number(
                 actor=actor, worker=worker, id_number=data["id_number"], reason=_("roster import")
             )
-        return outcome
+        return "updated"
 
-    return apply_row
+    def finish(self) -> None:
+        if not self.pending:
+            return
+        try:
+            with transaction.atomic():
+                created = Worker.objects.bulk_create(self.pending, batch_size=self.BATCH)
+                Employment.objects.bulk_create(
+                    [
+                        Employment(
+                            worker=w,
+                            company=w.company,
+                            outlet=w.outlet,
+                            started_on=w.started_on or timezone.localdate(),
+                        )
+                        for w in created
+                    ],
+                    batch_size=self.BATCH,
+                )
+        except IntegrityError:
+            raise DomainError(
+                _("Another import or registration changed these workers meanwhile; try again."),
+                code="import_conflict",
+                field="file",
+            ) from None
+        ids = [w.pk for w in created]
+        record(
+            actor=self.actor,
+            action="worker.create_bulk",
+            changes={
+                "created": [0, len(ids)],
+                "ids": [None, ids],
+                "with_id_number": [0, sum(1 for w in created if w.id_number)],
+            },
+            reason=_("roster import"),
+        )
+        self.pending = []
 
 
 # --- export (masked, R22/R29) --------------------------------------------------------------------

@@ -144,8 +144,13 @@ def worker_build(
     started_on: dt.date | None = None,
     source: str = Source.STAFF,
     user=None,
+    trusted_relations: bool = False,
 ) -> Worker:
-    """A validated, unsaved worker (shared by the services and the roster import)."""
+    """A validated, unsaved worker (shared by the services and the roster import).
+
+    ``trusted_relations``: the company, outlet and region are objects just loaded from the
+    database (the import), so ``full_clean`` skips re-querying them.
+    """
     region = region or (outlet.region if outlet is not None else None)
     if region is None:
         raise DomainError(_("Choose the outlet or the region."), code="required", field="region")
@@ -164,7 +169,8 @@ def worker_build(
         source=source,
     )
     worker.name_pinyin = pinyin_keys(worker.name)
-    clean_model(worker, exclude=["id_number", "user"])
+    relations = ["company", "outlet", "region"] if trusted_relations else []
+    clean_model(worker, exclude=["id_number", "user", *relations])
     return worker
 
 

@@ -424,3 +424,19 @@ def test_export_is_scoped_masked_watermarked_and_audited(as_persona, personas, p
     assert "导出" in sheet.oddFooter.center.text
     event = AuditEvent.objects.get(action="worker.export")
     assert event.changes["rows"] == [0, 4]
+
+
+def test_import_writes_new_workers_in_bulk_with_one_audit_row(as_persona, registry):
+    from warmbee.workers.models import Employment
+
+    client = as_persona("district_officer")
+    rows = (
+        "".join(f"工人{i},1391111{i:04d},顺丰,顺丰萨尔图营业部,,,,\n" for i in range(30))
+        + "重号,13911110001,顺丰,顺丰萨尔图营业部,,E-1,,\n"
+    )
+    report = upload(client, csv_upload(rows), mode="valid_only").context["report"]
+    assert report.created == 30 and [e.row for e in report.errors] == [32]
+    assert Employment.objects.unscoped(reason="test").count() == 30
+    bulk = AuditEvent.objects.get(action="worker.create_bulk")
+    assert bulk.changes["created"] == [0, 30] and len(bulk.changes["ids"][1]) == 30
+    assert all(w.name_pinyin for w in workers())

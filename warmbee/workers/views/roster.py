@@ -31,14 +31,16 @@ def roster_import(request):
         except DomainError as exc:
             attach_error(form, exc)
         else:
+            importer = imports.RosterImporter(actor)
             report = tabular.run_import(
                 table=table,
                 form_class=imports.WorkerRowForm,
-                apply_row=imports.apply_row_for(actor),
+                apply_row=importer.apply_row,
+                finish=importer.finish,
                 mode=data["mode"],
                 dry_run=data["dry_run"],
                 key=imports.row_key,
-                form_kwargs=imports.form_kwargs(),
+                form_kwargs=importer.form_kwargs(),
             )
             if report.written:
                 record(
