@@ -17,7 +17,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import authorize
+from warmbee.accounts.scoping import authorize, grant_paths, has_perm
 from warmbee.accounts.services import clean_name, clean_phone
 from warmbee.audit.services import diff, record
 from warmbee.core.crypto import blind_index
@@ -29,11 +29,16 @@ from warmbee.regions.models import Level, Region
 
 from .models import (
     PARTY_STAGE_ORDER,
+    Certificate,
     Employment,
+    Honour,
+    Insurance,
+    MembershipStatus,
     PartyRecord,
     PartyStage,
     PartyStageChange,
     Source,
+    UnionMembership,
     Worker,
     WorkerKind,
     WorkerStatus,
@@ -331,6 +336,359 @@ def worker_mark_left(*, actor, worker: Worker, on: dt.date | None = None) -> Wor
             changes={"status": [WorkerStatus.ACTIVE, WorkerStatus.LEFT]},
         )
     return worker
+
+
+# --- records: union membership, insurance, certificates, honours ------------------------------
+def _require(value, field: str, message) -> None:
+    if value in (None, ""):
+        raise DomainError(message, code="required", field=field)
+
+
+def _not_future(on: dt.date, field: str) -> None:
+    if on > timezone.localdate():
+        raise DomainError(_("The date cannot be in the future."), code="future_date", field=field)
+
+
+def _check_org(org: Organisation | None, kind: str, field: str, actor, perm: str) -> None:
+    """The organisation is of the right kind, active, and its region in the actor's scope."""
+    if org is None:
+        raise DomainError(_("Choose the organisation."), code="required", field=field)
+    if org.kind != kind or not org.is_active:
+        codes = {
+            OrgKind.UNION: (_("Choose a union branch."), "not_a_union"),
+            OrgKind.PARTY: (_("Choose a party organisation."), "not_a_party_org"),
+        }
+        message, code = codes[kind]
+        raise DomainError(message, code=code, field=field)
+    if not has_perm(actor, perm, org.region) and not _org_covers(org, actor, perm):
+        raise DomainError(
+            _("This organisation is outside the area you manage."),
+            code="org_out_of_scope",
+            field=field,
+        )
+
+
+def _org_covers(org: Organisation, actor, perm: str) -> bool:
+    """A city or county body (a county union, a city party committee) above the actor's grant
+    still serves the actor's area: accept an organisation whose region contains a grant."""
+    return any(path.startswith(org.region.path) for path in grant_paths(actor, perm))
+
+
+def _current_membership(worker: Worker) -> UnionMembership | None:
+    return (
+        UnionMembership.objects.unscoped(reason="the worker's own records")
+        .select_for_update()
+        .filter(worker=worker, status=MembershipStatus.MEMBER)
+        .first()
+    )
+
+
+def union_join(
+    *, actor, worker: Worker, branch: Organisation, joined_on: dt.date, card_no: str = ""
+) -> UnionMembership:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    _check_org(branch, OrgKind.UNION, "branch", actor, Perm.MANAGE_WORKER)
+    _require(joined_on, "joined_on", _("Enter the date of joining."))
+    _not_future(joined_on, "joined_on")
+    with transaction.atomic():
+        worker = _locked(worker)
+        if _current_membership(worker) is not None:
+            raise Conflict(
+                _("The worker is already a union member; record a transfer instead."),
+                code="already_member",
+                field="branch",
+            )
+        membership = UnionMembership(
+            worker=worker, branch=branch, joined_on=joined_on, card_no=(card_no or "").strip()
+        )
+        clean_model(membership)
+        membership.save()
+        record(
+            actor=actor,
+            action="worker.union_join",
+            target=worker,
+            region=worker.region,
+            changes={"branch": [None, branch.pk], "joined_on": [None, str(joined_on)]},
+        )
+    return membership
+
+
+def _end_membership(actor, worker: Worker, on: dt.date, status: str, action: str, extra=None):
+    _require(on, "on", _("Enter the date."))
+    _not_future(on, "on")
+    current = _current_membership(worker)
+    if current is None:
+        raise DomainError(
+            _("The worker is not a union member."), code="not_a_member", field="branch"
+        )
+    if on < current.joined_on:
+        raise DomainError(
+            _("The date cannot be before the date of joining."), code="date_order", field="on"
+        )
+    current.status, current.ended_on = status, on
+    current.save(update_fields=["status", "ended_on"])
+    record(
+        actor=actor,
+        action=action,
+        target=worker,
+        region=worker.region,
+        changes={"branch": [current.branch_id, None], "ended_on": [None, str(on)], **(extra or {})},
+    )
+    return current
+
+
+def union_leave(*, actor, worker: Worker, on: dt.date) -> UnionMembership:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    with transaction.atomic():
+        worker = _locked(worker)
+        return _end_membership(actor, worker, on, MembershipStatus.LEFT, "worker.union_leave")
+
+
+def union_transfer(
+    *, actor, worker: Worker, branch: Organisation, on: dt.date, card_no: str = ""
+) -> UnionMembership:
+    """Membership moves to another branch (the worker changed company or outlet)."""
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    _check_org(branch, OrgKind.UNION, "branch", actor, Perm.MANAGE_WORKER)
+    with transaction.atomic():
+        worker = _locked(worker)
+        current = _current_membership(worker)
+        if current is not None and current.branch_id == branch.pk:
+            raise DomainError(
+                _("The worker is already a member of this branch."),
+                code="same_branch",
+                field="branch",
+            )
+        _end_membership(
+            actor,
+            worker,
+            on,
+            MembershipStatus.TRANSFERRED,
+            "worker.union_transfer",
+            extra={"to_branch": [None, branch.pk]},
+        )
+        membership = UnionMembership(
+            worker=worker, branch=branch, joined_on=on, card_no=(card_no or "").strip()
+        )
+        clean_model(membership)
+        membership.save()
+    return membership
+
+
+def insurance_add(
+    *,
+    actor,
+    worker: Worker,
+    kind: str,
+    insurer: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+    paid_by: str,
+    policy_no: str = "",
+) -> Insurance:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    _require(starts_on, "starts_on", _("Enter the start date."))
+    if ends_on is not None and ends_on < starts_on:
+        raise DomainError(
+            _("The end date cannot be before the start date."),
+            code="date_order",
+            field="ends_on",
+        )
+    insurance = Insurance(
+        worker=worker,
+        kind=kind,
+        insurer=(insurer or "").strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        paid_by=paid_by,
+        policy_no=(policy_no or "").strip(),
+    )
+    clean_model(insurance)
+    with transaction.atomic():
+        insurance.save()
+        record(
+            actor=actor,
+            action="worker.insurance_add",
+            target=worker,
+            region=worker.region,
+            changes={
+                "kind": [None, kind],
+                "insurer": [None, insurance.insurer],
+                "starts_on": [None, str(starts_on)],
+                "ends_on": [None, str(ends_on) if ends_on else None],
+                "paid_by": [None, paid_by],
+            },
+        )
+    return insurance
+
+
+def _own_record(model, worker: Worker, pk) -> object:
+    from warmbee.core.errors import NotFound
+
+    try:
+        return (
+            model.objects.unscoped(reason="a record of a worker already authorised")
+            .select_for_update()
+            .get(pk=pk, worker=worker)
+        )
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Not found.")) from None
+
+
+def insurance_end(*, actor, worker: Worker, insurance_id: int, on: dt.date) -> Insurance:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    _require(on, "ends_on", _("Enter the end date."))
+    with transaction.atomic():
+        insurance = _own_record(Insurance, worker, insurance_id)
+        if insurance.ends_on is not None and insurance.ends_on <= on:
+            raise DomainError(
+                _("This enrolment already ends on or before that date."),
+                code="already_ended",
+                field="ends_on",
+            )
+        if on < insurance.starts_on:
+            raise DomainError(
+                _("The end date cannot be before the start date."),
+                code="date_order",
+                field="ends_on",
+            )
+        before = insurance.ends_on
+        insurance.ends_on = on
+        insurance.save(update_fields=["ends_on"])
+        record(
+            actor=actor,
+            action="worker.insurance_end",
+            target=worker,
+            region=worker.region,
+            changes={
+                "insurance": [insurance.pk, insurance.pk],
+                "ends_on": [str(before) if before else None, str(on)],
+            },
+        )
+    return insurance
+
+
+CERTIFICATE_FIELDS = ("kind", "name", "level", "issuer", "issued_on", "number", "subsidy_claimed")
+
+
+def _certificate_values(fields: dict) -> dict:
+    values = {k: fields[k] for k in CERTIFICATE_FIELDS if k in fields}
+    for key in ("name", "level", "issuer", "number"):
+        if key in values:
+            values[key] = (values[key] or "").strip()
+    if "subsidy_yuan" in fields:
+        values["subsidy_fen"] = yuan_to_fen(fields["subsidy_yuan"])
+    claimed = values.get("subsidy_claimed")
+    if claimed is False:
+        values["subsidy_fen"] = 0
+    return values
+
+
+def yuan_to_fen(value) -> int:
+    """An amount in yuan (``"1500"``, ``"1,500.50"``, ``Decimal``) as integer fen."""
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return 0
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise DomainError(
+            _("Enter the amount in yuan, for example 1500 or 1500.50."),
+            code="invalid_amount",
+            field="subsidy_yuan",
+        ) from None
+    if amount < 0 or amount > Decimal("1000000") or amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(
+            _("Enter an amount between 0 and 1,000,000 yuan, to the fen."),
+            code="invalid_amount",
+            field="subsidy_yuan",
+        )
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def _check_certificate(cert: Certificate) -> None:
+    _require(cert.issued_on, "issued_on", _("Enter the date of issue."))
+    _not_future(cert.issued_on, "issued_on")
+    if cert.subsidy_fen and not cert.subsidy_claimed:
+        raise DomainError(
+            _("Tick “subsidy claimed” to record a subsidy amount."),
+            code="subsidy_not_claimed",
+            field="subsidy_claimed",
+        )
+    clean_model(cert)
+
+
+def certificate_add(*, actor, worker: Worker, **fields) -> Certificate:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    cert = Certificate(worker=worker, **_certificate_values(fields))
+    _check_certificate(cert)
+    with transaction.atomic():
+        cert.save()
+        record(
+            actor=actor,
+            action="worker.certificate_add",
+            target=worker,
+            region=worker.region,
+            changes={
+                k: [None, str(getattr(cert, k))] for k in (*CERTIFICATE_FIELDS, "subsidy_fen")
+            },
+        )
+    return cert
+
+
+def certificate_update(*, actor, worker: Worker, certificate_id: int, **fields) -> Certificate:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    values = _certificate_values(fields)
+    with transaction.atomic():
+        cert = _own_record(Certificate, worker, certificate_id)
+        keys = [*CERTIFICATE_FIELDS, "subsidy_fen"]
+        before = {k: str(getattr(cert, k)) for k in keys}
+        for key, value in values.items():
+            setattr(cert, key, value)
+        _check_certificate(cert)
+        changed = diff(before, {k: str(getattr(cert, k)) for k in keys})
+        if not changed:
+            return cert
+        cert.save()
+        record(
+            actor=actor,
+            action="worker.certificate_update",
+            target=worker,
+            region=worker.region,
+            changes={"certificate": [cert.pk, cert.pk], **changed},
+        )
+    return cert
+
+
+def honour_add(
+    *, actor, worker: Worker, title: str, level: str, awarded_by: str, awarded_on: dt.date
+) -> Honour:
+    authorize(actor, Perm.MANAGE_WORKER, obj=worker)
+    _require(awarded_on, "awarded_on", _("Enter the date of the award."))
+    _not_future(awarded_on, "awarded_on")
+    honour = Honour(
+        worker=worker,
+        title=(title or "").strip(),
+        level=level,
+        awarded_by=(awarded_by or "").strip(),
+        awarded_on=awarded_on,
+    )
+    clean_model(honour)
+    with transaction.atomic():
+        honour.save()
+        record(
+            actor=actor,
+            action="worker.honour_add",
+            target=worker,
+            region=worker.region,
+            changes={
+                "title": [None, honour.title],
+                "level": [None, level],
+                "awarded_on": [None, str(awarded_on)],
+            },
+        )
+    return honour
 
 
 # --- reveal (R23) ----------------------------------------------------------------------------------
