@@ -75,6 +75,27 @@ def _reveal(persona, position):
     return 200 if persona in MANAGES else 403
 
 
+def _api_list(persona, position):
+    if persona == "anonymous":
+        return 401
+    return 200 if persona in VIEWS_WORKERS else 403
+
+
+def _api_detail(persona, position):
+    if persona == "anonymous":
+        return 401
+    if persona not in VIEWS_WORKERS:
+        return 403
+    return 200 if position in VIEWS_WORKERS[persona] else 404
+
+
+def _api_reveal(persona, position):
+    expected = _api_detail(persona, position)
+    if expected == 200 and persona not in MANAGES:
+        return 403
+    return expected
+
+
 def _u(name):
     return lambda ctx: reverse(name)
 
@@ -111,6 +132,24 @@ def routes(Route) -> dict:
         ),
         "workers:console_party": Route(
             "get", _u("workers:console_party"), _page({"party_officer"})
+        ),
+        "api:worker_list": Route("get", _u("api:worker_list"), _api_list),
+        "api:worker_detail": Route(
+            "get",
+            lambda ctx: reverse("api:worker_detail", args=[ctx["worker"].pk]),
+            _api_detail,
+            positional=True,
+            setup=worker_setup,
+        ),
+        "api:worker_reveal": Route(
+            "post_json",
+            lambda ctx: reverse("api:worker_reveal", args=[ctx["worker"].pk]),
+            _api_reveal,
+            positional=True,
+            setup=worker_setup,
+            state=worker_state,
+            data=lambda ctx: {"field": "id_number", "reason": "核对保险信息"},
+            changes_state=True,
         ),
         "workers:roster_import": Route("get", _u("workers:roster_import"), _page(manage)),
         "workers:roster_template": Route("get", _u("workers:roster_template"), _page(manage)),

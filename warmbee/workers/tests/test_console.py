@@ -440,3 +440,40 @@ def test_import_writes_new_workers_in_bulk_with_one_audit_row(as_persona, regist
     bulk = AuditEvent.objects.get(action="worker.create_bulk")
     assert bulk.changes["created"] == [0, 30] and len(bulk.changes["ids"][1]) == 30
     assert all(w.name_pinyin for w in workers())
+
+
+# --- JSON API ----------------------------------------------------------------------------------------
+def test_api_list_is_masked_filtered_and_scoped(as_persona, people):
+    client = as_persona("district_officer")
+    body = client.get("/api/v1/workers/?q=shan").json()
+    assert body["count"] == 1
+    item = body["items"][0]
+    assert (item["name"], item["phone"], item["id_number"]) == (
+        "单**",
+        "139****0001",
+        "110105********002X",
+    )
+    assert client.get("/api/v1/workers/").json()["count"] == 3
+    assert client.get(f"/api/v1/workers/{people['sibling'].pk}").status_code == 404
+    assert not MOBILE.search(client.get("/api/v1/workers/").content.decode())
+
+
+def test_api_reveal_needs_a_reason_and_step_up(as_persona, people):
+    client = as_persona("city_officer")
+    url = f"/api/v1/workers/{people['shan'].pk}/reveal"
+    response = client.post(
+        url, {"field": "id_number", "reason": ""}, content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["field"] == "reason"
+    response = client.post(
+        url, {"field": "id_number", "reason": "核对"}, content_type="application/json"
+    )
+    assert response.json() == {"field": "id_number", "value": ID}
+    session = client.session
+    session["_wb_auth_at"] = timezone.now().timestamp() - 360
+    session.save()
+    response = client.post(
+        url, {"field": "phone", "reason": "核对"}, content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "reauth_required"
+    assert AuditEvent.objects.filter(action="worker.reveal").count() == 1
