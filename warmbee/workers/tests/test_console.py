@@ -477,3 +477,19 @@ def test_api_reveal_needs_a_reason_and_step_up(as_persona, people):
     )
     assert response.status_code == 403 and response.json()["code"] == "reauth_required"
     assert AuditEvent.objects.filter(action="worker.reveal").count() == 1
+
+
+def test_coverage_has_a_fixed_number_of_queries(
+    personas, people, registry, django_assert_num_queries
+):
+    from warmbee.regions.models import Region
+
+    city = Region.objects.get(code="230600")
+    actor = personas["city_officer"]
+    actor.active_grants()
+    for i in range(10):
+        add(personas, registry["zt_sibling"], f"更多{i}", f"1399999{i:04d}")
+    with django_assert_num_queries(9):
+        coverage.coverage(actor=actor, region=city)
+    with django_assert_num_queries(7):
+        coverage.coverage(actor=actor, region=city, by="company")
