@@ -207,8 +207,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=4_000_000)
     parser.add_argument("--outlets", type=int, default=300_000)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database loaded last time"
+    )
+    parser.add_argument("--coverage-runs", type=int, default=10)
     args = parser.parse_args()
-    url = common.recreate_pg_database(DB)
+    url = f"{common.PG_DSN_BASE}/{DB}" if args.reuse else common.recreate_pg_database(DB)
     common.bootstrap(common.app_env(common.BENCH_DIR / "registry_scale", database_url=url))
     from django.core.management import call_command
     from django.core.paginator import Paginator
@@ -223,14 +227,25 @@ def main() -> None:
     from warmbee.workers import coverage, selectors
     from warmbee.workers.models import Worker
 
-    call_command("migrate", interactive=False, verbosity=0)
-    load_regions()
-    info = load(args)
-    province = Region.objects.get(code=PROVINCE)
-    actor = operator_user_create(
-        phone="+8617000000001", name="省级基准", role=Role.PROVINCE_OFFICER, region=province
-    )
-    company = Organisation.objects.unscoped(reason="bench").get(pk=info["company"])
+    province = None
+    if args.reuse:
+        from warmbee.accounts.models import User
+
+        info = {"load_s": None}
+        province = Region.objects.get(code=PROVINCE)
+        actor = User.objects.unscoped(reason="bench").get(phone="+8617000000001")
+        company = Organisation.objects.unscoped(reason="bench").get(
+            short_name=BRANDS[0], region_id=PROVINCE
+        )
+    else:
+        call_command("migrate", interactive=False, verbosity=0)
+        load_regions()
+        info = load(args)
+        province = Region.objects.get(code=PROVINCE)
+        actor = operator_user_create(
+            phone="+8617000000001", name="省级基准", role=Role.PROVINCE_OFFICER, region=province
+        )
+        company = Organisation.objects.unscoped(reason="bench").get(pk=info["company"])
     filters = selectors.WorkerFilters(company=company)
 
     def list_page():
@@ -257,7 +272,7 @@ def main() -> None:
         "coverage_queries": len(q_cov.captured_queries),
         "coverage_rows": len(table),
         "list_ms": timed(list_page),
-        "coverage_ms": timed(coverage_table, n=30, warm=3),
+        "coverage_ms": timed(coverage_table, n=args.coverage_runs, warm=1),
     }
     plans = io.StringIO()
     with connection.cursor() as cur:
