@@ -17,6 +17,7 @@ from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from warmbee.core import tabular
 from warmbee.core.pi import mask_id_number
 
 from .models import Worker
@@ -44,8 +45,10 @@ def _related(model, owner_model, owner) -> list:
         for f in model._meta.concrete_fields
         if isinstance(f, models.ForeignKey | models.OneToOneField)
         and f.related_model is owner_model
+        # Who acted (granted_by, recorded_by, handled_by, by) or is assigned (instructor) is not
+        # whose data the row is.
         and not f.name.endswith("_by")
-        and f.name not in {"granted_by", "recorded_by", "handled_by", "by", "instructor"}
+        and f.name not in {"by", "instructor"}
     ]
     rows = []
     for f in fields:
@@ -91,7 +94,5 @@ def as_csv(user) -> bytes:
                     if isinstance(value, dict | list)
                     else ("" if value is None else str(value))
                 )
-                if text[:1] in ("=", "+", "-", "@"):
-                    text = "'" + text
-                writer.writerow([table, i, name, text])
+                writer.writerow([table, i, name, tabular.neutralise(text)])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

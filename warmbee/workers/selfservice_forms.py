@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from warmbee.orgs.models import Outlet
@@ -40,7 +41,11 @@ class RegisterForm(forms.Form):
         self.fields["outlet"].queryset = outlets
         self.fields["outlet"].label_from_instance = lambda o: f"{o.name}（{o.region.name}）"
         self.fields["company"].widget.attrs.update(
-            {"hx-get": "/register/outlets/", "hx-target": "#id_outlet", "hx-trigger": "change"}
+            {
+                "hx-get": reverse("workers:register_outlets"),
+                "hx-target": "#id_outlet",
+                "hx-trigger": "change",
+            }
         )
 
 
