@@ -252,7 +252,53 @@ def _file_error(message: str) -> DomainError:
 def read_table(
     upload: Any, layout: Layout, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
 ) -> Table:
-    """Read an uploaded ``.xlsx`` or ``.csv`` (anything with ``name`` and ``read()``)."""
+    """Read an uploaded ``.xlsx`` or ``.csv`` (anything with ``name`` and ``read()``) whole."""
+    with open_table(upload, layout, max_rows=max_rows, max_bytes=max_bytes) as stream:
+        rows = list(stream.rows)
+        if not rows:
+            raise _file_error(_("The file has a header row but no data rows."))
+        return Table(
+            layout=layout, headers=stream.headers, rows=rows, ignored_headers=stream.ignored_headers
+        )
+
+
+@dataclass
+class StreamTable:
+    """An open upload read row by row, in constant memory (:func:`open_table`).
+
+    ``rows`` yields the non-blank :class:`TableRow` s once; ``estimated_rows`` is what the file
+    says about its size (the sheet's recorded dimension, or the CSV's line count), for a
+    progress bar — the real count is known only at the end.
+    """
+
+    layout: Layout
+    headers: dict[str, str]
+    ignored_headers: list[str]
+    rows: Iterator[TableRow]
+    estimated_rows: int | None
+    _grid: Any = None
+
+    header = Table.header
+
+    def close(self) -> None:
+        if self._grid is not None:
+            self._grid.close()
+
+    def __enter__(self) -> StreamTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_table(
+    upload: Any, layout: Layout, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
+) -> StreamTable:
+    """Open an ``.xlsx`` or ``.csv`` upload and check its header; the rows are read lazily.
+
+    A file-level problem raises ``DomainError(code="import_file")`` here or, for a sheet that
+    breaks half-way, while iterating ``rows``. Use as a context manager so the workbook closes.
+    """
     name = str(getattr(upload, "name", "") or "")
     extension = os.path.splitext(name.lower())[1]
     if extension not in (".xlsx", ".csv"):
@@ -271,11 +317,24 @@ def read_table(
         raise _too_large(max_bytes)
     if not raw:
         raise _file_error(_("The file is empty."))
-    grid = _xlsx_grid(raw, max_bytes) if extension == ".xlsx" else _csv_grid(raw)
+    estimate: list[int] = []
+    grid = (
+        _xlsx_grid(raw, max_bytes, estimate) if extension == ".xlsx" else _csv_grid(raw, estimate)
+    )
+    del raw
     try:
-        return _build_table(grid, layout, max_rows=max_rows)
-    finally:
-        grid.close()  # closes the workbook even when reading stopped early
+        headers, ignored, positions = _read_header(grid, layout)
+    except BaseException:
+        grid.close()
+        raise
+    return StreamTable(
+        layout=layout,
+        headers=headers,
+        ignored_headers=ignored,
+        rows=_iter_rows(grid, positions, headers, max_rows=max_rows),
+        estimated_rows=estimate[0] if estimate else None,
+        _grid=grid,
+    )
 
 
 def _too_large(max_bytes: int) -> DomainError:
@@ -294,9 +353,10 @@ class _Cell:
 
 
 Grid = Iterator[list[_Cell]]
+_EMPTY = _Cell(None)
 
 
-def _xlsx_grid(raw: bytes, max_bytes: int) -> Grid:
+def _xlsx_grid(raw: bytes, max_bytes: int, estimate: list[int]) -> Grid:
     if not raw.startswith(b"PK\x03\x04"):
         raise _not_a_workbook()
     try:
@@ -319,14 +379,16 @@ def _xlsx_grid(raw: bytes, max_bytes: int) -> Grid:
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         logger.info("Unreadable xlsx upload: %s", type(exc).__name__)
         raise _not_a_workbook() from None
-    return _xlsx_rows(wb)
+    return _xlsx_rows(wb, estimate)
 
 
-def _xlsx_rows(wb: Any) -> Grid:
+def _xlsx_rows(wb: Any, estimate: list[int]) -> Grid:
     try:
         if not wb.worksheets:
             raise _file_error(_("The workbook has no worksheet."))
         ws = wb.worksheets[0]
+        if isinstance(ws.max_row, int) and ws.max_row > 1:
+            estimate.append(ws.max_row - 1)
         ws.reset_dimensions()  # some writers record a wrong size; read what is really there
         header = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
         cells = [_xlsx_cell(cell) for cell in header]
@@ -375,8 +437,9 @@ def _decode(raw: bytes) -> str:
     )
 
 
-def _csv_grid(raw: bytes) -> Grid:
+def _csv_grid(raw: bytes, estimate: list[int]) -> Grid:
     text = _decode(raw)
+    estimate.append(max(text.count("\n") - 1, 0))
     if not text.strip():
         raise _file_error(_("The file is empty."))
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
@@ -426,7 +489,7 @@ def _text_column_problem(cell: _Cell) -> bool:
     return isinstance(value, str) and bool(_SCIENTIFIC.match(value.strip()))
 
 
-def _build_table(grid: Grid, layout: Layout, *, max_rows: int) -> Table:
+def _read_header(grid: Grid, layout: Layout) -> tuple[dict[str, str], list[str], dict[int, Column]]:
     try:
         header_cells = next(grid)
     except StopIteration:
@@ -456,37 +519,43 @@ def _build_table(grid: Grid, layout: Layout, *, max_rows: int) -> Table:
         raise _file_error(
             _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}
         )
+    return headers, ignored, positions
 
-    rows: list[TableRow] = []
+
+def _iter_rows(
+    grid: Grid, positions: dict[int, Column], headers: dict[str, str], *, max_rows: int
+) -> Iterator[TableRow]:
     formula_message = _("This cell contains a formula; paste the value instead.")
     number_message = _("This column must be formatted as text in Excel; re-type the value as text.")
+    found = 0
+    columns = [(index, column, headers[column.key]) for index, column in positions.items()]
     for number, cells in enumerate(grid, start=2):
-        if number > max_rows + 1 + BLANK_ROW_ALLOWANCE:
+        if number - 2 - found > BLANK_ROW_ALLOWANCE:
             raise _file_error(
                 _("The sheet has too many empty rows; delete the empty rows below your data.")
             )
         values: dict[str, str] = {}
         errors: list[RowError] = []
-        for index, column in positions.items():
-            cell = cells[index] if index < len(cells) else _Cell(None)
-            values[column.key] = ""
+        width = len(cells)
+        for index, column, header in columns:
+            cell = cells[index] if index < width else _EMPTY
             if cell.formula:
-                errors.append(RowError(number, headers[column.key], formula_message))
+                values[column.key] = ""
+                errors.append(RowError(number, header, formula_message))
             elif column.text and _text_column_problem(cell):
-                errors.append(RowError(number, headers[column.key], number_message))
+                values[column.key] = ""
+                errors.append(RowError(number, header, number_message))
             else:
                 values[column.key] = _as_text(cell.value)
         if not errors and not any(values.values()):
             continue  # a blank row
-        rows.append(TableRow(number, values, errors))
-        if len(rows) > max_rows:
+        found += 1
+        if found > max_rows:
             raise _file_error(
                 _("The file has more than %(max)s rows; split it into smaller files.")
                 % {"max": max_rows}
             )
-    if not rows:
-        raise _file_error(_("The file has a header row but no data rows."))
-    return Table(layout=layout, headers=headers, rows=rows, ignored_headers=ignored)
+        yield TableRow(number, values, errors)
 
 
 # --- importing ----------------------------------------------------------------------------------

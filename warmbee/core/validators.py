@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -16,11 +18,29 @@ _MOBILE_TYPES = {
 }
 
 
+#: An 11-digit mainland number, optionally with the country code: the common case, decided by
+#: its first five digits (the numbering plan allots mobile blocks by them; libphonenumber's CN
+#: mobile pattern is ``1`` + at most four digits of block + six free digits).
+_PLAIN_MOBILE = re.compile(r"(?:\+?86|0086)?(1\d{4})(\d{6})")
+
+
+@lru_cache(maxsize=1024)
+def _mobile_block(prefix: str) -> bool:
+    """Whether numbers starting with these five digits are mainland mobiles (libphonenumber)."""
+    number = phonenumbers.parse(prefix + "000000", "CN")
+    return (
+        phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES
+    )
+
+
 def normalize_mobile(value: str) -> str:
     """A mainland mobile number in E.164 (``+8613812348000``), or ``ValidationError``."""
     raw = (value or "").strip().replace(" ", "").replace("-", "")
     if not raw:
         raise ValidationError(_("Enter a mobile number."), code="required")
+    plain = _PLAIN_MOBILE.fullmatch(raw)
+    if plain and _mobile_block(plain[1]):
+        return f"+86{plain[1]}{plain[2]}"
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
