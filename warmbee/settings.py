@@ -394,6 +394,17 @@ FINDER_WARM_FRAGMENTS = env_bool("FINDER_WARM_FRAGMENTS", True)
 # --- registry ---
 # Full mobile or ID number reveals per officer per hour (R23).
 REVEAL_LIMIT_PER_HOUR = env_int("REVEAL_LIMIT_PER_HOUR", 20)
+
+# --- Background imports (core/import_jobs.py, R41) -----------------------------------------------
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+#: Files up to this size are imported during the upload request; larger ones by the worker.
+IMPORT_INLINE_BYTES = env_int("IMPORT_INLINE_BYTES", 256 * 1024)
+#: A running job whose heartbeat is older than this is taken to have lost its worker.
+IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 120)
+IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 5)
+IMPORT_RESUME_HOURS = env_int("IMPORT_RESUME_HOURS", 24)
+IMPORT_MAX_REPORTED_ERRORS = env_int("IMPORT_MAX_REPORTED_ERRORS", 5000)
 # Public coverage figures below this are shown as "<k" (R30).
 SMALL_COUNT_K = env_int("SMALL_COUNT_K", 5)
 

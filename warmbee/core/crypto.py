@@ -79,6 +79,29 @@ def decrypt(token: str, *, context: str) -> str:
     raise DecryptionError(f"no configured key has id {key_id}")
 
 
+def seal(data: bytes, *, context: str) -> bytes:
+    """``data`` encrypted with the current key (a file's worth; ``encrypt`` is for fields)."""
+    key_id, aead = _keys()[0]
+    nonce = os.urandom(NONCE_BYTES)
+    return f"{VERSION}.{key_id}.".encode() + nonce + aead.encrypt(nonce, data, context.encode())
+
+
+def unseal(blob: bytes, *, context: str) -> bytes:
+    try:
+        version, key_id, body = blob.split(b".", 2)
+    except ValueError:
+        raise DecryptionError("not a sealed value") from None
+    if version.decode(errors="replace") != VERSION:
+        raise DecryptionError("unknown version")
+    for kid, aead in _keys():
+        if kid.encode() == key_id:
+            try:
+                return aead.decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], context.encode())
+            except Exception:
+                raise DecryptionError("the value does not open with its key") from None
+    raise DecryptionError("no configured key opens it")
+
+
 def key_id_of(token: str) -> str:
     return token.split(".", 2)[1] if token.count(".") >= 2 else ""
 

@@ -37,6 +37,7 @@ RETENTION = {
     "session": "until the session ends",
     "security": "login attempts: until the lock expires or is reset",
     "task": "background task results: 30 days",
+    "import": "an import's file until the import ends (IMPORT_RESUME_HOURS at most); its report 30 days",
 }
 
 

@@ -8,6 +8,8 @@ number checksum) are the services' own; a row outside the officer's area is a ro
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import authorize
-from warmbee.accounts.services import clean_phone
+from warmbee.accounts.scoping import authorize, grant_paths
+from warmbee.accounts.services import clean_name, clean_phone
 from warmbee.audit.services import record
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError
@@ -26,6 +28,7 @@ from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, Outlet
 
 from . import services
 from .models import Employment, Source, Worker, WorkerKind
+from .search import pinyin_keys
 
 COLUMNS = [
     tabular.Column("name", gettext_lazy("Name"), required=True, width=12, example="张三"),
@@ -115,188 +118,366 @@ class OutletLookup:
         return table.get(value)
 
 
-class WorkerRowForm(forms.Form):
-    name = forms.CharField(max_length=64)
-    phone = forms.CharField(max_length=20)
-    company = forms.CharField(max_length=100)
-    outlet = forms.CharField(max_length=100)
-    kind = forms.CharField(required=False)
-    employee_no = forms.CharField(max_length=32, required=False)
-    started_on = forms.DateField(required=False)
-    id_number = forms.CharField(max_length=24, required=False)
-
-    def __init__(self, *args, employers: dict, outlets: OutletLookup, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.employers = employers
-        self.outlets = outlets
-
-    def clean_phone(self):
-        try:
-            return clean_phone(self.cleaned_data["phone"])
-        except DomainError as exc:
-            raise ValidationError(str(exc.message)) from None
-
-    def clean_company(self):
-        value = self.cleaned_data["company"].strip()
-        company = self.employers.get(value.casefold())
-        if company is None:
-            raise ValidationError(_("Unknown company “%(value)s”.") % {"value": value})
-        return company
-
-    def clean_kind(self):
-        value = self.cleaned_data["kind"].strip()
-        if not value:
-            return WorkerKind.COURIER
-        kind = tabular.choice_lookup(WorkerKind.choices).get(value.casefold())
-        if kind is None:
-            raise ValidationError(
-                _("Unknown kind “%(value)s”; use one of: %(choices)s.")
-                % {"value": value, "choices": "、".join(str(x) for x in WorkerKind.labels)}
-            )
-        return kind
-
-    def clean_id_number(self):
-        value = self.cleaned_data["id_number"].strip()
-        if not value:
-            return ""
-        try:
-            return services.clean_id_number(value)
-        except DomainError as exc:
-            raise ValidationError(str(exc.message)) from None
-
-    def clean(self):
-        data = super().clean()
-        company, outlet = data.get("company"), (data.get("outlet") or "").strip()
-        if company is not None and outlet:
-            found = self.outlets.get(company, outlet)
-            if found is None:
-                self.add_error(
-                    "outlet",
-                    _("The company has no outlet “%(value)s”.") % {"value": outlet},
-                )
-            else:
-                data["outlet"] = found
-        return data
-
-
-def row_key(data: dict):
-    company = data["company"].pk
-    return (company, "no", data["employee_no"]) if data["employee_no"] else (company, data["phone"])
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        parsed = forms.DateField().to_python(value)  # the site's other date formats
+        if parsed is None:
+            raise
+        return parsed
 
 
 class RosterImporter:
-    """``apply_row`` and ``finish`` for ``tabular.run_import``.
+    """The worker roster for ``core.import_jobs``: checks a batch of rows, writes a batch.
 
-    A row that matches an existing worker (natural key) is updated through the services, one
-    by one. New workers are validated the same way (scope of their outlet's region, the
-    service's own checks) but collected, then written in bulk by ``finish`` — workers,
-    employment rows and one audit row for the batch — inside the import's transaction.
+    ``check`` applies the field rules without a form per row (the services' own cleaners),
+    looks up the batch's natural keys in one query, and decides for each row whether it
+    creates a worker, updates one (some field differs) or leaves one unchanged. A worker of the
+    same key outside the officer's area, or a mobile number that already belongs to another
+    worker of the company, is a row error. ``write`` creates the new workers of a batch in bulk
+    (workers, employment spells and one ``worker.create_bulk`` audit row) and updates the
+    others through the services, one audit row each.
     """
 
-    BATCH = 500
+    kind = "workers.roster"
+    layout = LAYOUT
+    perm = Perm.MANAGE_WORKER
+    title = gettext_lazy("Import a worker roster")
+    page = "workers:roster_import"
 
     def __init__(self, actor):
         self.actor = actor
-        self.pending: list[Worker] = []
-        self._allowed: set[str] = set()
-        self._phones: set[tuple[int, str]] = set()
+        self.employers = _employers()
+        self.outlets = OutletLookup()
+        self._regions: dict[int, str | None] = {}  # region id → error message, or None when fine
+        self._seen: dict[int, int] = {}  # hash of a natural key → its first row
+        self.required = _("This field is required.")
 
-    def form_kwargs(self) -> dict:
-        return {"employers": _employers(), "outlets": OutletLookup()}
+    @classmethod
+    def authorize(cls, actor) -> None:
+        authorize(actor, cls.perm)
 
-    def _authorize(self, region) -> None:
-        if region.pk not in self._allowed:
-            authorize(self.actor, Perm.MANAGE_WORKER, region=region)
-            self._allowed.add(region.pk)
+    # --- checking -------------------------------------------------------------------------------
+    def _clean(self, values: dict[str, str]) -> tuple[dict, dict[str, str]]:
+        data: dict = {}
+        problems: dict[str, str] = {}
+        for key in ("name", "phone", "company", "outlet"):
+            if not values.get(key, "").strip():
+                problems[key] = self.required
+        if "name" not in problems:
+            try:
+                data["name"] = clean_name(values["name"])
+            except DomainError as exc:
+                problems["name"] = str(exc.message)
+        if "phone" not in problems:
+            try:
+                data["phone"] = clean_phone(values["phone"])
+            except DomainError as exc:
+                problems["phone"] = str(exc.message)
+        company = None
+        if "company" not in problems:
+            value = values["company"].strip()
+            company = self.employers.get(value.casefold())
+            if company is None:
+                problems["company"] = _("Unknown company “%(value)s”.") % {"value": value}
+        if company is not None and "outlet" not in problems:
+            value = values["outlet"].strip()
+            outlet = self.outlets.get(company, value)
+            if outlet is None:
+                problems["outlet"] = _("The company has no outlet “%(value)s”.") % {"value": value}
+            else:
+                data["company"], data["outlet"] = company, outlet
+                problem = self._region_problem(outlet.region)
+                if problem:
+                    problems["outlet"] = problem
+        kind = values.get("kind", "").strip()
+        if not kind:
+            data["kind"] = WorkerKind.COURIER
+        else:
+            data["kind"] = tabular.choice_lookup(WorkerKind.choices).get(kind.casefold())
+            if data["kind"] is None:
+                problems["kind"] = _("Unknown kind “%(value)s”; use one of: %(choices)s.") % {
+                    "value": kind,
+                    "choices": "、".join(str(x) for x in WorkerKind.labels),
+                }
+        data["employee_no"] = values.get("employee_no", "").strip()
+        if len(data["employee_no"]) > 32:
+            problems["employee_no"] = _("Use at most %(max)s characters.") % {"max": 32}
+        started = values.get("started_on", "").strip()
+        data["started_on"] = None
+        if started:
+            try:
+                data["started_on"] = _parse_date(started)
+            except (ValueError, ValidationError):
+                problems["started_on"] = _("Enter a valid date.")
+        data["id_number"] = ""
+        if values.get("id_number", "").strip():
+            try:
+                data["id_number"] = services.clean_id_number(values["id_number"])
+            except DomainError as exc:
+                problems["id_number"] = str(exc.message)
+        return data, problems
 
-    def apply_row(self, data: dict, number: int) -> str:
-        actor, company, outlet = self.actor, data["company"], data["outlet"]
-        key = Q(employee_no=data["employee_no"]) if data["employee_no"] else Q(phone=data["phone"])
-        existing = (
-            Worker.objects.visible_to(actor, Perm.MANAGE_WORKER)
-            .filter(key, company=company)
+    def _region_problem(self, region) -> str | None:
+        if region.pk not in self._regions:
+            try:
+                services._check_region(region)
+                authorize(self.actor, Perm.MANAGE_WORKER, region=region)
+                self._regions[region.pk] = None
+            except DomainError as exc:
+                self._regions[region.pk] = str(exc.message)
+        return self._regions[region.pk]
+
+    def _duplicate(self, data: dict) -> int | None:
+        company = data["company"].pk
+        keys = [hash((company, "phone", data["phone"]))]
+        if data["employee_no"]:
+            keys.append(hash((company, "no", data["employee_no"])))
+        for key in keys:
+            if key in self._seen:
+                return self._seen[key]
+        return None
+
+    def _remember(self, data: dict, number: int) -> None:
+        company = data["company"].pk
+        self._seen[hash((company, "phone", data["phone"]))] = number
+        if data["employee_no"]:
+            self._seen[hash((company, "no", data["employee_no"]))] = number
+
+    @staticmethod
+    def _existing(rows: list[dict]) -> tuple[dict, dict]:
+        """The workers already registered under the batch's keys, by phone and by number."""
+        if not rows:
+            return {}, {}
+        companies = {d["company"].pk for d in rows}
+        phones = {d["phone"] for d in rows}
+        numbers = {d["employee_no"] for d in rows if d["employee_no"]}
+        key = Q(phone__in=phones) | Q(employee_no__in=numbers) if numbers else Q(phone__in=phones)
+        by_phone, by_number = {}, {}
+        for worker in (
+            Worker.objects.unscoped(reason="natural keys of a roster batch")
+            .filter(key, company_id__in=companies)
             .select_related("region")
-            .first()
-        )
-        if existing is None:
-            if (
-                Worker.objects.unscoped(reason="natural-key check of a roster row")
-                .filter(key, company=company)
-                .exists()
-            ):
-                raise DomainError(_("This worker is registered outside your area."), field="outlet")
-            worker = services.worker_build(
-                name=data["name"],
-                phone=data["phone"],
-                company=company,
-                outlet=outlet,
-                kind=data["kind"],
-                employee_no=data["employee_no"],
-                started_on=data["started_on"],
-                source=Source.IMPORT,
-                trusted_relations=True,
+            .only(
+                "pk",
+                "company_id",
+                "outlet_id",
+                "phone",
+                "employee_no",
+                "name",
+                "kind",
+                "started_on",
+                "id_number_index",
+                "region__path",
             )
-            self._authorize(worker.region)
-            if (company.pk, worker.phone) in self._phones:
-                raise DomainError(
-                    _("Another row of this company has the same mobile number."), field="phone"
-                )
-            self._phones.add((company.pk, worker.phone))
-            if data["id_number"]:
-                worker.id_number = data["id_number"]
-                worker.id_number_index = services.id_number_index(data["id_number"])
-            self.pending.append(worker)
-            return "created"
-        changes = {"name": data["name"], "phone": data["phone"], "kind": data["kind"]}
-        if data["started_on"]:
-            changes["started_on"] = data["started_on"]
-        worker = services.worker_update(actor=actor, worker=existing, **changes)
-        if worker.outlet_id != outlet.pk:
-            worker = services.worker_move(
-                actor=actor, worker=worker, company=company, outlet=outlet
-            )
-        if data["id_number"] and data["id_number"] != worker.id_number:
-            services.worker_set_id_number(
-                actor=actor, worker=worker, id_number=data["id_number"], reason=_("roster import")
-            )
-        return "updated"
+        ):
+            by_phone[(worker.company_id, worker.phone)] = worker
+            if worker.employee_no:
+                by_number[(worker.company_id, worker.employee_no)] = worker
+        return by_phone, by_number
 
-    def finish(self) -> None:
-        if not self.pending:
-            return
+    def check(self, rows: list[tabular.TableRow], header) -> tuple[list, list]:
+        errors: list[tabular.RowError] = []
+        cleaned: list[tuple[int, dict]] = []
+        for row in rows:
+            if row.errors:
+                continue  # the reader has said what is wrong with it
+            data, problems = self._clean(row.values)
+            if problems:
+                errors.extend(
+                    tabular.RowError(row.number, header(k), m) for k, m in problems.items()
+                )
+                continue
+            first = self._duplicate(data)
+            if first is not None:
+                errors.append(
+                    tabular.RowError(
+                        row.number, "", _("Duplicate of row %(row)s.") % {"row": first}
+                    )
+                )
+                continue
+            self._remember(data, row.number)
+            cleaned.append((row.number, data))
+        by_phone, by_number = self._existing([d for _n, d in cleaned])
+        paths = grant_paths(self.actor, Perm.MANAGE_WORKER)
+        records = []
+        for number, data in cleaned:
+            company = data["company"].pk
+            same_phone = by_phone.get((company, data["phone"]))
+            match = same_phone
+            if data["employee_no"]:
+                match = by_number.get((company, data["employee_no"]))
+                if match is None and same_phone is not None and not same_phone.employee_no:
+                    match = same_phone  # the roster gives a number to a worker known by mobile
+            if same_phone is not None and same_phone is not match:
+                errors.append(
+                    tabular.RowError(
+                        number,
+                        header("phone"),
+                        _("This mobile number belongs to another worker of this company."),
+                    )
+                )
+                continue
+            if match is not None and not any(match.region.path.startswith(p) for p in paths):
+                errors.append(
+                    tabular.RowError(
+                        number, header("outlet"), _("This worker is registered outside your area.")
+                    )
+                )
+                continue
+            record = {
+                "name": data["name"],
+                "phone": data["phone"],
+                "company": company,
+                "outlet": data["outlet"].pk,
+                "region": data["outlet"].region_id,
+                "kind": data["kind"],
+                "employee_no": data["employee_no"],
+                "started_on": data["started_on"].isoformat() if data["started_on"] else None,
+                "id_number": data["id_number"],
+            }
+            if match is None:
+                record["name_pinyin"] = pinyin_keys(data["name"])
+                records.append((number, "created", record))
+                continue
+            record["pk"] = match.pk
+            changed = (
+                match.name != data["name"]
+                or match.phone != data["phone"]
+                or match.kind != data["kind"]
+                or (data["employee_no"] and match.employee_no != data["employee_no"])
+                or match.outlet_id != data["outlet"].pk
+                or (data["started_on"] and match.started_on != data["started_on"])
+                or (
+                    data["id_number"]
+                    and match.id_number_index != services.id_number_index(data["id_number"])
+                )
+            )
+            records.append((number, "updated" if changed else "unchanged", record))
+        return records, errors
+
+    # --- writing --------------------------------------------------------------------------------
+    def write(self, records: list) -> tuple[dict, list]:
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        errors: list[tabular.RowError] = []
+        new = [(n, r) for n, action, r in records if action == "created"]
+        if new:
+            counts["created"] = self._create(new, errors)
+        changed = [(n, r) for n, action, r in records if action == "updated"]
+        if changed:
+            workers = (
+                Worker.objects.visible_to(self.actor, Perm.MANAGE_WORKER)
+                .select_related("region", "company", "outlet")
+                .in_bulk([r["pk"] for _n, r in changed])
+            )
+            for number, rec in changed:
+                try:
+                    with transaction.atomic():
+                        self._update(workers.get(rec["pk"]), rec)
+                except DomainError as exc:
+                    column = self.layout.column(exc.field or "")
+                    errors.append(
+                        tabular.RowError(
+                            number, str(column.header) if column else "", str(exc.message)
+                        )
+                    )
+                else:
+                    counts["updated"] += 1
+        counts["unchanged"] = sum(1 for _n, action, _r in records if action == "unchanged")
+        return counts, errors
+
+    def _build(self, rec: dict) -> Worker:
+        worker = Worker(
+            name=rec["name"],
+            name_pinyin=rec["name_pinyin"],
+            phone=rec["phone"],
+            kind=rec["kind"],
+            company_id=rec["company"],
+            outlet_id=rec["outlet"],
+            region_id=rec["region"],
+            employee_no=rec["employee_no"],
+            started_on=dt.date.fromisoformat(rec["started_on"]) if rec["started_on"] else None,
+            source=Source.IMPORT,
+        )
+        if rec["id_number"]:
+            worker.id_number = rec["id_number"]
+            worker.id_number_index = services.id_number_index(rec["id_number"])
+        return worker
+
+    def _create(self, new: list[tuple[int, dict]], errors: list) -> int:
+        workers = [self._build(rec) for _n, rec in new]
         try:
             with transaction.atomic():
-                created = Worker.objects.bulk_create(self.pending, batch_size=self.BATCH)
-                Employment.objects.bulk_create(
-                    [
-                        Employment(
-                            worker=w,
-                            company=w.company,
-                            outlet=w.outlet,
-                            started_on=w.started_on or timezone.localdate(),
-                        )
-                        for w in created
-                    ],
-                    batch_size=self.BATCH,
-                )
+                created = Worker.objects.bulk_create(workers)
         except IntegrityError:
-            raise DomainError(
-                _("Another import or registration changed these workers meanwhile; try again."),
-                code="import_conflict",
-                field="file",
-            ) from None
-        ids = [w.pk for w in created]
+            # Someone registered one of these meanwhile: one by one, so only that row fails.
+            created = []
+            for (number, _rec), worker in zip(new, workers, strict=True):
+                try:
+                    with transaction.atomic():
+                        worker.save(force_insert=True)
+                except IntegrityError:
+                    worker.pk = None
+                    errors.append(
+                        tabular.RowError(
+                            number,
+                            "",
+                            _("Another import or registration added this worker meanwhile."),
+                        )
+                    )
+                else:
+                    created.append(worker)
+        today = timezone.localdate()
+        Employment.objects.bulk_create(
+            [
+                Employment(
+                    worker=w,
+                    company_id=w.company_id,
+                    outlet_id=w.outlet_id,
+                    started_on=w.started_on or today,
+                )
+                for w in created
+            ]
+        )
         record(
             actor=self.actor,
             action="worker.create_bulk",
             changes={
-                "created": [0, len(ids)],
-                "ids": [None, ids],
-                "with_id_number": [0, sum(1 for w in created if w.id_number)],
+                "created": [0, len(created)],
+                "ids": [None, [w.pk for w in created]],
+                "with_id_number": [0, sum(1 for w in created if w.id_number_index)],
             },
             reason=_("roster import"),
         )
-        self.pending = []
+        return len(created)
+
+    def _update(self, worker: Worker | None, rec: dict) -> None:
+        if worker is None:
+            raise DomainError(_("This worker is registered outside your area."), field="outlet")
+        actor = self.actor
+        changes = {"name": rec["name"], "phone": rec["phone"], "kind": rec["kind"]}
+        if rec["employee_no"]:
+            changes["employee_no"] = rec["employee_no"]
+        if rec["started_on"]:
+            changes["started_on"] = dt.date.fromisoformat(rec["started_on"])
+        worker = services.worker_update(actor=actor, worker=worker, **changes)
+        if worker.outlet_id != rec["outlet"]:
+            outlet = (
+                Outlet.objects.unscoped(reason="a roster row's outlet")
+                .select_related("company", "region")
+                .get(pk=rec["outlet"])
+            )
+            worker = services.worker_move(
+                actor=actor, worker=worker, company=outlet.company, outlet=outlet
+            )
+        if (
+            rec["id_number"]
+            and services.id_number_index(rec["id_number"]) != worker.id_number_index
+        ):
+            services.worker_set_id_number(
+                actor=actor, worker=worker, id_number=rec["id_number"], reason=_("roster import")
+            )
 
 
 # --- export (masked, R22/R29) --------------------------------------------------------------------

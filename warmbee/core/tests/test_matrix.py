@@ -225,6 +225,7 @@ ROUTES: dict[str, Route] = {
 
 def _app_routes() -> dict[str, Route]:
     """Apps keep their rows of the matrix beside their tests (``<app>/tests/matrix.py``)."""
+    from warmbee.core.tests.matrix import routes as import_routes
     from warmbee.notify.tests.matrix import routes as notify_routes
     from warmbee.orgs.tests.matrix import routes as org_routes
     from warmbee.privacy.tests.matrix import routes as privacy_routes
@@ -237,6 +238,7 @@ def _app_routes() -> dict[str, Route]:
         **worker_routes(Route),
         **notify_routes(Route),
         **privacy_routes(Route),
+        **import_routes(Route),
     }
 
 

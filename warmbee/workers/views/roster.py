@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -12,6 +10,7 @@ from warmbee.audit.services import record
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError
 from warmbee.core.forms import ImportForm
+from warmbee.core.import_views import start_import
 from warmbee.core.views import attach_error, console_required
 
 from .. import imports
@@ -21,42 +20,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @console_required(Perm.MANAGE_WORKER)
 def roster_import(request):
-    actor = request.user
+    """Upload a roster; it is checked and saved as a background job (``core.import_jobs``)
+    and the officer follows its progress and report on the job's page."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            table = tabular.read_table(data["file"], imports.LAYOUT)
-        except DomainError as exc:
-            attach_error(form, exc)
-        else:
-            importer = imports.RosterImporter(actor)
-            report = tabular.run_import(
-                table=table,
-                form_class=imports.WorkerRowForm,
-                apply_row=importer.apply_row,
-                finish=importer.finish,
+            return start_import(
+                request,
+                kind=imports.RosterImporter.kind,
+                upload=data["file"],
                 mode=data["mode"],
                 dry_run=data["dry_run"],
-                key=imports.row_key,
-                form_kwargs=importer.form_kwargs(),
             )
-            if report.written:
-                record(
-                    actor=actor,
-                    action="worker.import",
-                    changes={
-                        "rows": [0, report.total],
-                        "created": [0, report.created],
-                        "updated": [0, report.updated],
-                        "errors": [0, report.failed_rows],
-                    },
-                    reason=data["file"].name[:200],
-                )
-    context = {"form": form, "report": report, "columns": imports.COLUMNS}
-    if report is not None and report.errors:
-        context["errors_csv"] = base64.b64encode(report.errors_csv()).decode("ascii")
+        except DomainError as exc:
+            attach_error(form, exc)
+    context = {"form": form, "report": None, "columns": imports.COLUMNS}
     return render(request, "workers/roster_import.html", context)
 
 
