@@ -40,6 +40,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from .errors import DomainError
 
@@ -344,16 +345,12 @@ def _too_large(max_bytes: int) -> DomainError:
     )
 
 
-@dataclass
-class _Cell:
-    """A value read from the file, before it is turned into a string."""
-
-    value: Any
-    formula: bool = False
+class _Formula(str):
+    """An ``.xlsx`` formula cell's text: refused, never evaluated."""
 
 
-Grid = Iterator[list[_Cell]]
-_EMPTY = _Cell(None)
+#: ``(row number, cell values)``, the header first; rows with no cells may be skipped.
+Grid = Iterator[tuple[int, list[Any]]]
 
 
 def _xlsx_grid(raw: bytes, max_bytes: int, estimate: list[int]) -> Grid:
@@ -383,20 +380,46 @@ def _xlsx_grid(raw: bytes, max_bytes: int, estimate: list[int]) -> Grid:
 
 
 def _xlsx_rows(wb: Any, estimate: list[int]) -> Grid:
+    """The first sheet's rows straight from openpyxl's streaming parser.
+
+    This is what ``ReadOnlyWorksheet.iter_rows(values_only=True)`` does, minus building a
+    padded row of every row: each parsed cell carries its column and its type, so formulas are
+    told apart from text without a cell object per value, and the recorded sheet size (often
+    wrong) is not trusted.
+    """
     try:
         if not wb.worksheets:
             raise _file_error(_("The workbook has no worksheet."))
         ws = wb.worksheets[0]
         if isinstance(ws.max_row, int) and ws.max_row > 1:
             estimate.append(ws.max_row - 1)
-        ws.reset_dimensions()  # some writers record a wrong size; read what is really there
-        header = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
-        cells = [_xlsx_cell(cell) for cell in header]
-        while cells and cells[-1].value in (None, ""):
-            cells.pop()
-        yield cells
-        for row in ws.iter_rows(min_row=2, max_col=max(len(cells), 1)):
-            yield [_xlsx_cell(cell) for cell in row]
+        with ws._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                ws._shared_strings,
+                data_only=False,
+                epoch=wb.epoch,
+                date_formats=wb._date_formats,
+                timedelta_formats=wb._timedelta_formats,
+            )
+            header_seen = False
+            for number, cells in parser.parse():
+                if not header_seen:
+                    header_seen = True
+                    if number != 1:
+                        yield 1, []
+                values: list[Any] = []
+                for cell in cells:
+                    column = cell["column"]
+                    if column > MAX_COLUMNS:
+                        break
+                    if column > len(values) + 1:
+                        values.extend([None] * (column - 1 - len(values)))
+                    value = cell["value"]
+                    if cell["data_type"] == "f":
+                        value = _Formula(value)
+                    values.append(value)
+                yield number, values
     except DomainError:
         raise
     except Exception as exc:  # damaged sheet XML, bad zip member, odd cell types
@@ -404,10 +427,6 @@ def _xlsx_rows(wb: Any, estimate: list[int]) -> Grid:
         raise _not_a_workbook() from None
     finally:
         wb.close()
-
-
-def _xlsx_cell(cell: Any) -> _Cell:
-    return _Cell(cell.value, formula=getattr(cell, "data_type", None) == "f")
 
 
 def _not_a_workbook() -> DomainError:
@@ -450,8 +469,8 @@ def _csv_grid(raw: bytes, estimate: list[int]) -> Grid:
 def _csv_rows(text: str, delimiter: str) -> Grid:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for record in reader:
-            yield [_Cell(value) for value in record[:MAX_COLUMNS]]
+        for number, record in enumerate(reader, start=1):
+            yield number, record[:MAX_COLUMNS]
     except csv.Error:
         raise _file_error(
             _("This file is not valid CSV (a quote or a very long cell is broken).")
@@ -477,9 +496,8 @@ def _as_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _text_column_problem(cell: _Cell) -> bool:
+def _text_column_problem(value: Any) -> bool:
     """True when a text column got a number Excel may already have mangled."""
-    value = cell.value
     if isinstance(value, bool):
         return False
     if isinstance(value, float | Decimal):
@@ -491,17 +509,17 @@ def _text_column_problem(cell: _Cell) -> bool:
 
 def _read_header(grid: Grid, layout: Layout) -> tuple[dict[str, str], list[str], dict[int, Column]]:
     try:
-        header_cells = next(grid)
+        _number, header_cells = next(grid)
     except StopIteration:
         raise _file_error(_("The file is empty.")) from None
     aliases = layout.header_aliases()
     positions: dict[int, Column] = {}
     headers: dict[str, str] = {}
     ignored: list[str] = []
-    for index, cell in enumerate(header_cells):
-        if cell.formula:
+    for index, value in enumerate(header_cells):
+        if isinstance(value, _Formula):
             continue
-        shown = _as_text(cell.value)
+        shown = _as_text(value)
         if not shown:
             continue
         column = aliases.get(normalise_header(shown))
@@ -529,7 +547,7 @@ def _iter_rows(
     number_message = _("This column must be formatted as text in Excel; re-type the value as text.")
     found = 0
     columns = [(index, column, headers[column.key]) for index, column in positions.items()]
-    for number, cells in enumerate(grid, start=2):
+    for number, cells in grid:
         if number - 2 - found > BLANK_ROW_ALLOWANCE:
             raise _file_error(
                 _("The sheet has too many empty rows; delete the empty rows below your data.")
@@ -538,15 +556,15 @@ def _iter_rows(
         errors: list[RowError] = []
         width = len(cells)
         for index, column, header in columns:
-            cell = cells[index] if index < width else _EMPTY
-            if cell.formula:
+            value = cells[index] if index < width else None
+            if isinstance(value, _Formula):
                 values[column.key] = ""
                 errors.append(RowError(number, header, formula_message))
-            elif column.text and _text_column_problem(cell):
+            elif column.text and _text_column_problem(value):
                 values[column.key] = ""
                 errors.append(RowError(number, header, number_message))
             else:
-                values[column.key] = _as_text(cell.value)
+                values[column.key] = _as_text(value)
         if not errors and not any(values.values()):
             continue  # a blank row
         found += 1

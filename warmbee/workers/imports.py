@@ -23,6 +23,7 @@ from warmbee.accounts.scoping import authorize, grant_paths
 from warmbee.accounts.services import clean_name, clean_phone
 from warmbee.audit.services import record
 from warmbee.core import tabular
+from warmbee.core.bulk import insert_returning
 from warmbee.core.errors import DomainError
 from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, Outlet
 
@@ -153,6 +154,7 @@ class RosterImporter:
         self._regions: dict[int, str | None] = {}  # region id → error message, or None when fine
         self._seen: dict[int, int] = {}  # hash of a natural key → its first row
         self.required = _("This field is required.")
+        self.kinds = tabular.choice_lookup(WorkerKind.choices)
 
     @classmethod
     def authorize(cls, actor) -> None:
@@ -195,7 +197,7 @@ class RosterImporter:
         if not kind:
             data["kind"] = WorkerKind.COURIER
         else:
-            data["kind"] = tabular.choice_lookup(WorkerKind.choices).get(kind.casefold())
+            data["kind"] = self.kinds.get(kind.casefold())
             if data["kind"] is None:
                 problems["kind"] = _("Unknown kind “%(value)s”; use one of: %(choices)s.") % {
                     "value": kind,
@@ -253,28 +255,30 @@ class RosterImporter:
         companies = {d["company"].pk for d in rows}
         phones = {d["phone"] for d in rows}
         numbers = {d["employee_no"] for d in rows if d["employee_no"]}
-        key = Q(phone__in=phones) | Q(employee_no__in=numbers) if numbers else Q(phone__in=phones)
+        # Two look-ups, each on its unique index, rather than one OR that defeats both.
+        keys = [Q(phone__in=phones)] + ([Q(employee_no__in=numbers)] if numbers else [])
         by_phone, by_number = {}, {}
-        for worker in (
-            Worker.objects.unscoped(reason="natural keys of a roster batch")
-            .filter(key, company_id__in=companies)
-            .select_related("region")
-            .only(
-                "pk",
-                "company_id",
-                "outlet_id",
-                "phone",
-                "employee_no",
-                "name",
-                "kind",
-                "started_on",
-                "id_number_index",
-                "region__path",
-            )
-        ):
-            by_phone[(worker.company_id, worker.phone)] = worker
-            if worker.employee_no:
-                by_number[(worker.company_id, worker.employee_no)] = worker
+        for key in keys:
+            for worker in (
+                Worker.objects.unscoped(reason="natural keys of a roster batch")
+                .filter(key, company_id__in=companies)
+                .select_related("region")
+                .only(
+                    "pk",
+                    "company_id",
+                    "outlet_id",
+                    "phone",
+                    "employee_no",
+                    "name",
+                    "kind",
+                    "started_on",
+                    "id_number_index",
+                    "region__path",
+                )
+            ):
+                by_phone[(worker.company_id, worker.phone)] = worker
+                if worker.employee_no:
+                    by_number[(worker.company_id, worker.employee_no)] = worker
         return by_phone, by_number
 
     def check(self, rows: list[tabular.TableRow], header) -> tuple[list, list]:
@@ -310,7 +314,7 @@ class RosterImporter:
                 match = by_number.get((company, data["employee_no"]))
                 if match is None and same_phone is not None and not same_phone.employee_no:
                     match = same_phone  # the roster gives a number to a worker known by mobile
-            if same_phone is not None and same_phone is not match:
+            if same_phone is not None and (match is None or same_phone.pk != match.pk):
                 errors.append(
                     tabular.RowError(
                         number,
@@ -409,10 +413,12 @@ class RosterImporter:
         workers = [self._build(rec) for _n, rec in new]
         try:
             with transaction.atomic():
-                created = Worker.objects.bulk_create(workers)
+                created = insert_returning(workers)
         except IntegrityError:
             # Someone registered one of these meanwhile: one by one, so only that row fails.
             created = []
+            for worker in workers:
+                worker.pk, worker._state.adding = None, True
             for (number, _rec), worker in zip(new, workers, strict=True):
                 try:
                     with transaction.atomic():
@@ -429,7 +435,7 @@ class RosterImporter:
                 else:
                     created.append(worker)
         today = timezone.localdate()
-        Employment.objects.bulk_create(
+        insert_returning(
             [
                 Employment(
                     worker=w,
