@@ -43,8 +43,10 @@ def export_request_list(*, actor, status: str = "") -> QuerySet[ExportRequest]:
 
 def access_export_request(actor, pk) -> ExportRequest:
     try:
-        return _exports_visible(actor).select_related("requested_by", "decided_by", "region").get(
-            pk=pk
+        return (
+            _exports_visible(actor)
+            .select_related("requested_by", "decided_by", "region")
+            .get(pk=pk)
         )
     except (ExportRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Not found.")) from None
