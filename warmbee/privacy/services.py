@@ -387,24 +387,33 @@ def _roster_file(request: ExportRequest, approver) -> tuple[bytes, int]:
 _EXPORTERS = {ExportKind.WORKERS_ROSTER: _roster_file}
 
 
+def _check_pending(request: ExportRequest) -> None:
+    if request.status != ExportStatus.PENDING:
+        raise Conflict(_("This request has already been decided."), code="decided")
+    if not has_perm(request.requested_by, Perm.EXPORT_PI, request.region):
+        raise Conflict(
+            _("The person who asked may no longer export personal data."),
+            code="requester_not_allowed",
+        )
+
+
 def export_approve(*, actor, request: ExportRequest, note: str = "") -> ExportRequest:
     """A second person approves: the file is made now, for the requester only, and expires
-    after ``EXPORT_TTL_HOURS``."""
+    after ``EXPORT_TTL_HOURS``.
+
+    The file is built before the transaction (on SQLite every ``atomic`` block holds the one
+    write lock, ADR 0007), then the row is locked and checked again; a request decided in the
+    meantime loses the race and its file is deleted.
+    """
     _authorize_decision(actor, request)
     note = (note or "").strip()[:500]
-    name = ""
+    _check_pending(request)
+    content, rows = _EXPORTERS[request.kind](request, actor)
+    name = _export_store(content)
     try:
         with transaction.atomic():
             request = _locked(request)
-            if request.status != ExportStatus.PENDING:
-                raise Conflict(_("This request has already been decided."), code="decided")
-            if not has_perm(request.requested_by, Perm.EXPORT_PI, request.region):
-                raise Conflict(
-                    _("The person who asked may no longer export personal data."),
-                    code="requester_not_allowed",
-                )
-            content, rows = _EXPORTERS[request.kind](request, actor)
-            name = _export_store(content)
+            _check_pending(request)
             now = timezone.now()
             request.status = ExportStatus.APPROVED
             request.decided_by, request.decided_at, request.decision_note = actor, now, note

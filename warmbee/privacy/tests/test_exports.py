@@ -358,3 +358,30 @@ def test_worker_list_links_to_a_full_export_only_with_export_pi(persona, shown, 
     page = as_persona(persona).get("/console/workers/?kind=courier").content.decode()
     assert ("/console/exports/new/?kind=courier" in page) is shown
     assert "/console/workers/export/" in page
+
+
+def test_an_approval_that_loses_the_race_leaves_no_file(personas, roster):
+    request = ask(personas)
+    stale = exports().get(pk=request.pk)  # read before another officer rejects it
+    services.export_reject(actor=personas["province_officer"], request=request)
+    before = snapshot()
+    with pytest.raises(DomainError) as exc:
+        approve(personas, stale)
+    assert exc.value.code == "decided"
+    assert snapshot() == before
+    assert list(Path(settings.MEDIA_ROOT).glob("exports/*")) == []
+
+
+def test_no_file_for_a_requester_who_lost_the_permission(personas, roster):
+    from warmbee.accounts.models import RoleAssignment
+
+    request = ask(personas)
+    RoleAssignment.objects.unscoped(reason="test").filter(
+        user=personas["district_officer"]
+    ).delete()
+    before = snapshot()
+    with pytest.raises(DomainError) as exc:
+        approve(personas, exports().get(pk=request.pk))
+    assert exc.value.code == "requester_not_allowed"
+    assert snapshot() == before
+    assert list(Path(settings.MEDIA_ROOT).glob("exports/*")) == []
