@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -252,6 +253,7 @@ def erase_person(*, actor, user) -> None:
 
 
 # --- approved full personal-data exports (R29) ----------------------------------------------------
+log = logging.getLogger(__name__)
 EXPORT_DIR = "exports"
 _EXPORT_NAME = re.compile(r"exports/[0-9a-f]{32}\.xlsx")
 _PI_LIKE = re.compile(r"\d{7,}[\dXx]*")
@@ -554,4 +556,24 @@ def exports_purge(*, now: dt.datetime | None = None) -> int:
                 changes={"status": [ExportStatus.APPROVED, ExportStatus.EXPIRED]},
             )
             purged += 1
+    _purge_orphans(now)
     return purged
+
+
+def _purge_orphans(now: dt.datetime) -> None:
+    """Files no approved request points at (a process killed between writing the file and
+    committing), once they are older than the TTL: deleted, and logged, not audited (no row)."""
+    folder = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    if not folder.is_dir():
+        return
+    live = set(
+        ExportRequest.objects.unscoped(reason="system job: purge expired export files")
+        .filter(status=ExportStatus.APPROVED)
+        .values_list("file", flat=True)
+    )
+    cutoff = (now - dt.timedelta(hours=settings.EXPORT_TTL_HOURS)).timestamp()
+    for path in folder.glob("*.xlsx"):
+        name = f"{EXPORT_DIR}/{path.name}"
+        if name not in live and path.stat().st_mtime <= cutoff:
+            path.unlink(missing_ok=True)
+            log.warning("deleted an export file no request points at: %s", name)

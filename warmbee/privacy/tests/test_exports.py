@@ -385,3 +385,18 @@ def test_no_file_for_a_requester_who_lost_the_permission(personas, roster):
     assert exc.value.code == "requester_not_allowed"
     assert snapshot() == before
     assert list(Path(settings.MEDIA_ROOT).glob("exports/*")) == []
+
+
+def test_purge_also_deletes_old_files_no_request_points_at(personas, roster):
+    import os
+
+    request = approve(personas, ask(personas))
+    folder = Path(settings.MEDIA_ROOT) / "exports"
+    orphan, fresh = folder / ("a" * 32 + ".xlsx"), folder / ("b" * 32 + ".xlsx")
+    orphan.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    old = (timezone.now() - dt.timedelta(hours=25)).timestamp()
+    os.utime(orphan, (old, old))
+    assert services.exports_purge() == 0
+    assert not orphan.exists() and fresh.exists()
+    assert (Path(settings.MEDIA_ROOT) / request.file).exists()  # still live
