@@ -417,3 +417,5 @@ OTP_PER_IP_HOUR = env_int("OTP_PER_IP_HOUR", 30)
 OTP_GLOBAL_PER_MINUTE = env_int("OTP_GLOBAL_PER_MINUTE", 300)
 # Days staff have to answer a correction or deletion request (R27).
 DATA_REQUEST_DAYS = env_int("DATA_REQUEST_DAYS", 15)
+# Hours an approved full personal-data export can be downloaded before it is deleted (R29).
+EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)

@@ -40,6 +40,13 @@ class Conflict(DomainError):
     default_code = "conflict"
 
 
+class Gone(DomainError):
+    """It existed and has been deleted on purpose (an expired export file)."""
+
+    status = 410
+    default_code = "gone"
+
+
 class RateLimited(DomainError):
     status = 429
     default_code = "rate_limited"

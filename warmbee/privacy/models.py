@@ -161,3 +161,66 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class ExportKind(models.TextChoices):
+    WORKERS_ROSTER = "workers.roster", _("Worker roster (full personal data)")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired (file deleted)")
+
+
+class ExportRequest(models.Model):
+    """A full (unmasked) personal-data export, made only after a second person approves it (R29).
+
+    The file is written when the request is approved, under ``MEDIA_ROOT`` with a random name,
+    never served directly: only the requester downloads it, through an access-checked view, until
+    ``expires_at``; then ``exports_purge`` deletes it and the request becomes ``expired``.
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The requester's export scope: the file holds nothing outside it, and only holders of
+    # APPROVE_EXPORT over it may decide.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("export"), max_length=32, choices=ExportKind.choices)
+    # The list's query string (the same filters as the page the request was made from).
+    filters = models.TextField(_("filters"), max_length=2000, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=500, blank=True)
+    # Name under MEDIA_ROOT ("exports/<32 hex>.xlsx"); empty before approval and after purge.
+    file = models.CharField(max_length=100, blank=True, editable=False)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    download_count = models.PositiveIntegerField(_("downloads"), default=0)
+
+    objects = ScopedManager()
+
+    data_inventory = Inventory(
+        retention="audit",
+        general="id requested_by region kind filters reason status created_at decided_by "
+        "decided_at decision_note file row_count expires_at download_count",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("personal-data export")
+        verbose_name_plural = _("personal-data exports")
+        default_permissions = ()
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -486,7 +486,10 @@ class RosterImporter:
             )
 
 
-# --- export (masked, R22/R29) --------------------------------------------------------------------
+# --- export (masked, R22; full only after a second person's approval, R29) ------------------------
+# The most rows one export holds, masked or full.
+MAX_EXPORT_ROWS = 50_000
+
 EXPORT_LAYOUT = tabular.Layout(
     columns=[
         *COLUMNS[:7],
@@ -498,12 +501,16 @@ EXPORT_LAYOUT = tabular.Layout(
 )
 
 
-def export_row(worker: Worker) -> dict:
-    """Masked values only: a full export of personal data needs a second person's approval,
-    which is not built yet (R29)."""
+def _national(phone: str) -> str:
+    return phone[3:] if phone.startswith("+86") else phone
+
+
+def export_row(worker: Worker, *, full: bool = False) -> dict:
+    """Masked values, unless ``full``: the unmasked name, mobile and decrypted ID number, only
+    for an export a second person has approved (``privacy.services.export_approve``, R29)."""
     return {
-        "name": worker.masked_name,
-        "phone": worker.masked_phone,
+        "name": worker.name if full else worker.masked_name,
+        "phone": _national(worker.phone) if full else worker.masked_phone,
         "company": worker.company.name,
         "outlet": worker.outlet.name if worker.outlet_id else "",
         "kind": worker.get_kind_display(),
@@ -511,5 +518,5 @@ def export_row(worker: Worker) -> dict:
         "started_on": worker.started_on or "",
         "region": worker.region.name,
         "status": worker.get_status_display(),
-        "id_number": worker.masked_id_number,
+        "id_number": (worker.id_number or "") if full else worker.masked_id_number,
     }

@@ -114,6 +114,19 @@ def worker_list(*, actor, filters: WorkerFilters | None = None) -> QuerySet[Work
     return qs.order_by("-created_at", "-id")
 
 
+def worker_list_from_query(*, actor, query: str) -> QuerySet[Worker]:
+    """``worker_list`` with the filters of a list page's query string, read as that page reads
+    them for ``actor`` (a region outside the actor's scope is dropped, never widened). Used by
+    exports made later from a stored query string (R29)."""
+    from django.http import QueryDict
+
+    from .forms import WorkerFilterForm
+
+    data = QueryDict(query or "")
+    form = WorkerFilterForm(data or None, actor=actor)
+    return worker_list(actor=actor, filters=form.filters())
+
+
 def access_worker(actor, pk, perm: str = Perm.VIEW_WORKER) -> Worker:
     return access(Worker, actor, perm, pk=pk)
 

@@ -43,7 +43,12 @@ def worker_list(request):
     form = WorkerFilterForm(request.GET or None, actor=actor)
     workers = selectors.worker_list(actor=actor, filters=form.filters())
     page = Paginator(workers, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "query": request.GET.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "query": request.GET.urlencode(),
+        "can_export_pi": has_perm(actor, Perm.EXPORT_PI),
+    }
     template = "workers/console_list.html"
     if request.htmx:
         template += "#results"

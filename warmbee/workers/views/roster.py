@@ -46,7 +46,7 @@ def roster_template(request):
     return response
 
 
-MAX_EXPORT_ROWS = 50_000
+MAX_EXPORT_ROWS = imports.MAX_EXPORT_ROWS
 
 
 @console_required(Perm.VIEW_WORKER)
