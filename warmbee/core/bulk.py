@@ -1,61 +1,93 @@
 """A bulk ``INSERT … RETURNING`` for the hot path of large imports (R41).
 
-``QuerySet.bulk_create`` compiles every value of every row through the SQL compiler, which is
-most of the cost of landing a 100,000-row roster; it also splits SQLite inserts into
-statements of at most 999 parameters. This builds one multi-row statement per chunk, prepares
-each value with the field's own ``get_db_prep_save`` (so encrypted fields encrypt, and dates
-and times are adapted exactly as the ORM would), and sets the primary keys the database
-returns. It sends no signals and skips ``save()``; the caller has validated the objects.
+``QuerySet.bulk_create`` builds a model instance per row and compiles every value through the
+SQL compiler, which is most of the cost of landing a 100,000-row roster; it also splits
+SQLite inserts into statements of at most 999 parameters. :func:`insert_rows` takes plain
+dicts keyed by field ``attname``, fills the fields' defaults, prepares each value with the
+field's own ``get_db_prep_save`` where the field needs it (encrypted fields encrypt, dates and
+times are adapted as the ORM would), and sends one multi-row statement per chunk. It sends no
+signals and skips ``save()``: the caller has validated the rows.
 """
 
 from __future__ import annotations
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.utils import timezone
+
+#: Field types whose database value is the attribute itself (a ``str``, ``int``, ``bool`` or
+#: ``None``) on both engines; exact types, so a subclass such as an encrypted text field still
+#: goes through its own ``get_db_prep_save``.
+PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+    models.OneToOneField,
+)
 
 #: Parameters per statement: below SQLite's default limit (32,766 since 3.32) and PostgreSQL's
 #: 65,535.
 MAX_PARAMS = 30_000
 
 
-def insert_returning(objs: list[models.Model]) -> list[models.Model]:
-    if not objs:
-        return objs
+def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
+    """Insert ``rows`` (``attname`` → value; missing fields take their defaults) and return
+    the new primary keys, in order."""
+    if not rows:
+        return []
     connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the thread-local proxy
-    model = type(objs[0])
     meta = model._meta
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f is not pk]
+    now = timezone.now()
+    defaults, factories = {}, {}
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            for obj in objs:
-                field.pre_save(obj, add=True)
+            defaults[field.attname] = now if isinstance(field, models.DateTimeField) else now.date()
+        elif field.default is timezone.now:
+            defaults[field.attname] = now  # one moment for the whole insert
+        elif field.has_default() and callable(field.default):
+            factories[field.attname] = field.default  # e.g. a token: a new one per row
+        else:
+            defaults[field.attname] = field.get_default()  # the value, or "" / None
+    prep = [
+        (f.attname, defaults.get(f.attname), None if type(f) in PLAIN else f.get_db_prep_save)
+        for f in fields
+    ]
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, MAX_PARAMS // len(fields))
-    prep = [(f.attname, f.get_db_prep_save) for f in fields]
+    ids: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            params = [
-                prepare(getattr(obj, attname), connection)
-                for obj in chunk
-                for attname, prepare in prep
-            ]
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = []
+            for row in chunk:
+                for attname, default, prepare in prep:
+                    if attname in row:
+                        value = row[attname]
+                    elif attname in factories:
+                        value = factories[attname]()
+                    else:
+                        value = default
+                    params.append(value if prepare is None else prepare(value, connection))
             # Identifiers come from the model's own metadata, quoted; every value is a parameter.
             sql = (
                 f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "  # noqa: S608
-                + ", ".join([row] * len(chunk))
+                + ", ".join([placeholder] * len(chunk))
                 + f" RETURNING {qn(pk.column)}"
             )
             cursor.execute(sql, params)
-            ids = [r[0] for r in cursor.fetchall()]
-            if len(ids) != len(chunk):
+            # Both engines return a multi-row VALUES insert's rows in order, which Django's
+            # own bulk_create relies on too.
+            returned = [r[0] for r in cursor.fetchall()]
+            if len(returned) != len(chunk):
                 raise RuntimeError("INSERT … RETURNING gave a different number of rows")
-            # Both engines return the rows of a multi-row VALUES insert in order (SQLite
-            # assigns rowids in statement order; PostgreSQL preserves VALUES order).
-            for obj, value in zip(chunk, ids, strict=True):
-                setattr(obj, pk.attname, value)
-                obj._state.adding = False
-                obj._state.db = connection.alias
-    return objs
+            ids.extend(returned)
+    return ids

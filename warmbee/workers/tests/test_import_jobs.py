@@ -243,3 +243,37 @@ def test_upload_larger_than_the_limit_is_refused_on_the_form(as_persona, registr
     assert response.status_code == 200
     assert "MB" in str(response.context["form"].errors["file"])
     assert ImportJob.objects.count() == 0
+
+
+def test_repeated_rows_are_found_across_batches(personas, registry, small_batches):
+    rows = roster(15).read().decode("gb18030") + "又一个,13911110003,顺丰,顺丰萨尔图营业部,,,,\n"
+    upload = SimpleUploadedFile("r.csv", rows.encode("utf-8"))
+    job = import_jobs.run(new_job(personas["district_officer"], upload).pk)
+    assert [e[:2] for e in job.errors] == [[17, ""]]
+    assert "5" in job.errors[0][2]
+    assert job.created == 15
+
+
+def test_insert_rows_fills_defaults_encrypts_and_returns_ids_in_order(registry):
+    from django.db import connection
+
+    from warmbee.core.bulk import insert_rows
+
+    outlet = registry["sf_own"]
+    base = {
+        "kind": "courier",
+        "company_id": outlet.company_id,
+        "outlet_id": outlet.pk,
+        "region_id": outlet.region_id,
+        "source": "import",
+    }
+    rows = [{**base, "name": f"工人{i}", "phone": f"+861391111000{i}"} for i in range(3)]
+    rows[1]["id_number"] = ID
+    ids = insert_rows(Worker, rows)
+    got = {w.pk: w for w in workers()}
+    assert [got[pk].phone for pk in ids] == [r["phone"] for r in rows]
+    middle = got[ids[1]]
+    assert middle.id_number == ID and middle.status == "active" and middle.created_at
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM workers_worker WHERE id = %s", [ids[1]])
+        assert ID not in cursor.fetchone()[0]
