@@ -55,10 +55,13 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
             factories[field.attname] = field.default  # e.g. a token: a new one per row
         else:
             defaults[field.attname] = field.get_default()  # the value, or "" / None
-    prep = [
-        (f.attname, defaults.get(f.attname), None if type(f) in PLAIN else f.get_db_prep_save)
-        for f in fields
-    ]
+    prep = []
+    for f in fields:
+        prepare = None if type(f) in PLAIN else f.get_db_prep_save
+        default = defaults.get(f.attname)
+        if prepare is not None and f.attname in defaults:
+            default = prepare(default, connection)  # the same for every row: prepared once
+        prep.append((f.attname, default, prepare))
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -72,11 +75,12 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
                 for attname, default, prepare in prep:
                     if attname in row:
                         value = row[attname]
+                        params.append(value if prepare is None else prepare(value, connection))
                     elif attname in factories:
                         value = factories[attname]()
+                        params.append(value if prepare is None else prepare(value, connection))
                     else:
-                        value = default
-                    params.append(value if prepare is None else prepare(value, connection))
+                        params.append(default)
             # Identifiers come from the model's own metadata, quoted; every value is a parameter.
             sql = (
                 f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "  # noqa: S608

@@ -374,7 +374,7 @@ class RosterImporter:
                 "company": company,
                 "outlet": data["outlet"].pk,
                 "region": data["outlet"].region_id,
-                "kind": data["kind"],
+                "kind": str(data["kind"]),
                 "employee_no": data["employee_no"],
                 "started_on": data["started_on"].isoformat() if data["started_on"] else None,
                 "id_number": data["id_number"],
