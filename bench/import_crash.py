@@ -1,6 +1,6 @@
 """R41's crash test: ``kill -9`` a roster import half-way, resume it, count (issue 4).
 
-    .venv/bin/python bench/import_crash.py [--trials 20] [--rows 3000] [--pg]
+    .venv/bin/python bench/import_crash.py [--trials 20] [--rows 10000] [--pg]
 
 Each trial queues an import of ``--rows`` new workers, runs it in a child process
 (``manage.py resume_imports --job N``, as the task worker would), sends the child ``SIGKILL``
@@ -32,7 +32,7 @@ WORK = common.BENCH_DIR / "import_crash"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--pg", action="store_true")
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
@@ -99,7 +99,7 @@ def main() -> None:
             if ImportJob.objects.filter(pk=job.pk, checkpoint__gt=0).exists():
                 break
             time.sleep(0.02)
-        time.sleep(rng.uniform(0, 0.4))
+        time.sleep(rng.uniform(0, 0.15))
         killed = child.poll() is None
         child.send_signal(signal.SIGKILL)
         child.wait()
