@@ -108,6 +108,10 @@ class Worker(models.Model):
         default_permissions = ()
         indexes = [
             models.Index(fields=["company", "region"]),
+            # The list's order (newest first), whole and within a company: the first page is
+            # read in index order instead of sorting every worker in scope.
+            models.Index(fields=["-created_at", "-id"], name="worker_recent"),
+            models.Index(fields=["company", "-created_at", "-id"], name="worker_company_recent"),
             models.Index(fields=["outlet"]),
             models.Index(fields=["id_number_index"]),
         ]
