@@ -20,6 +20,7 @@ BUILDERS = [
     "warmbee.orgs.demo.build",
     "warmbee.stations.demo.build",
     "warmbee.workers.demo.build",
+    "warmbee.workers.demo.count_coverage",  # last: it counts what the others made
 ]
 
 

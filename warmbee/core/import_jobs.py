@@ -317,6 +317,9 @@ def _done(job: ImportJob) -> None:
     job.save()
     delete_files(job)
     _audit_end(job)
+    after = getattr(importer_class(job.kind), "after_import", None)
+    if job.written and after is not None:
+        after()
 
 
 def _audit_end(job: ImportJob) -> None:

@@ -376,3 +376,10 @@ def write_roster(rng: random.Random, outlets: list[Outlet], workers: list[Worker
     path = settings.DATA_DIR / "demo" / "workers-roster-saertu.xlsx"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tabular.export_xlsx(LAYOUT, rows))
+
+
+def count_coverage(ctx) -> None:
+    """The coverage pages read counts; make them for the demo data."""
+    from . import coverage
+
+    coverage.refresh()

@@ -202,6 +202,13 @@ class RosterImporter:
     def authorize(cls, actor) -> None:
         authorize(actor, cls.perm)
 
+    @staticmethod
+    def after_import() -> None:
+        """New and moved workers change the coverage figures: recount them in the background."""
+        from .tasks import refresh_coverage
+
+        transaction.on_commit(refresh_coverage.enqueue)
+
     # --- checking -------------------------------------------------------------------------------
     def _clean(self, values: dict[str, str]) -> tuple[dict, dict[str, str]]:
         data: dict = {}

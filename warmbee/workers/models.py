@@ -419,3 +419,42 @@ class Honour(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CoverageCount(models.Model):
+    """Coverage counts of one region (where the workers, outlets and stations are recorded)
+    and one company (none for stations), rebuilt by ``workers.coverage.refresh``.
+
+    The coverage pages read these rows, so a province's table sums a few thousand rows
+    instead of counting half a million workers (bench/RESULTS.md §6).
+    """
+
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    workers = models.PositiveIntegerField(default=0)
+    union_members = models.PositiveIntegerField(default=0)
+    insured = models.PositiveIntegerField(default=0)
+    certified = models.PositiveIntegerField(default=0)
+    outlets = models.PositiveIntegerField(default=0)
+    party_outlets = models.PositiveIntegerField(default=0)
+    stations = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    objects = ScopedManager()
+
+    data_inventory = Inventory(
+        retention="permanent",
+        general=(
+            "id region company workers union_members insured certified outlets party_outlets "
+            "stations computed_at"
+        ),
+    )
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["region", "company"])]
+
+    def __str__(self) -> str:
+        return f"{self.region_id}/{self.company_id}: {self.workers}"

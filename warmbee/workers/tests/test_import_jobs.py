@@ -277,3 +277,18 @@ def test_insert_rows_fills_defaults_encrypts_and_returns_ids_in_order(registry):
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number FROM workers_worker WHERE id = %s", [ids[1]])
         assert ID not in cursor.fetchone()[0]
+
+
+def test_an_import_recounts_coverage(personas, registry, django_capture_on_commit_callbacks):
+    from warmbee.workers.models import CoverageCount
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_jobs.run(new_job(personas["district_officer"], roster(4)).pk)
+    counts = CoverageCount.objects.unscoped(reason="test")
+    assert sum(c.workers for c in counts) == 4
+
+
+def test_refresh_coverage_command(personas, registry, capsys):
+    import_jobs.run(new_job(personas["district_officer"], roster(2)).pk)
+    call_command("refresh_coverage")
+    assert "coverage rows" in capsys.readouterr().out

@@ -128,7 +128,14 @@ def coverage_page(request):
     return render(
         request,
         "workers/console_coverage.html",
-        {"region": region, "rows": rows[:-1], "total": rows[-1], "by": by, "ancestors": ancestors},
+        {
+            "region": region,
+            "rows": rows[:-1],
+            "total": rows[-1],
+            "by": by,
+            "ancestors": ancestors,
+            "as_of": coverage.as_of(actor=actor),
+        },
     )
 
 
