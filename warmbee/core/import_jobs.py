@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 IMPORTERS = {
     "workers.roster": "warmbee.workers.imports.RosterImporter",
+    "orgs.outlets": "warmbee.orgs.imports.OutletImporter",
 }
 BATCH = 1000
 ACTIONS = ("created", "updated", "unchanged")

@@ -76,3 +76,16 @@ def outlet_choices(company: Organisation) -> QuerySet[Outlet]:
         .select_related("region")
         .order_by("region_id", "name")
     )
+
+
+def employers_by_name() -> dict[str, Organisation]:
+    """Every active company and platform by casefolded name, short name and credit code, for
+    rosters (a roster names the company; companies are reference data, not scoped)."""
+    lookup: dict[str, Organisation] = {}
+    for org in Organisation.objects.unscoped(reason="company names for a roster").filter(
+        kind__in=sorted(EMPLOYER_KINDS), is_active=True
+    ):
+        for name in (org.name, org.short_name, org.credit_code):
+            if name:
+                lookup.setdefault(name.casefold(), org)
+    return lookup

@@ -6,25 +6,29 @@ Thin views: reads through ``orgs.selectors``; outside scope is 404.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 
 from warmbee.accounts.roles import Perm
-from warmbee.core.errors import NotFound
-from warmbee.core.views import console_required
+from warmbee.accounts.scoping import has_perm
+from warmbee.core import tabular
+from warmbee.core.errors import DomainError, NotFound
+from warmbee.core.forms import ImportForm
+from warmbee.core.import_views import start_import
+from warmbee.core.views import attach_error, console_required
 
-from . import selectors
+from . import imports, selectors
 from .forms import OrgFilterForm, OutletFilterForm
 
 PAGE_SIZE = 50
 
 
-def _listing(request, template, form, qs):
+def _listing(request, template, form, qs, **extra):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     if request.htmx:
         template += "#results"
-    return TemplateResponse(request, template, {"form": form, "page": page})
+    return TemplateResponse(request, template, {"form": form, "page": page, **extra})
 
 
 @console_required(Perm.VIEW_ORG)
@@ -51,7 +55,8 @@ def org_detail(request, pk: int):
 def outlet_list(request):
     form = OutletFilterForm(request.GET or None, actor=request.user)
     qs = selectors.outlet_list(actor=request.user, **form.filters())
-    return _listing(request, "orgs/console_outlet_list.html", form, qs)
+    can_import = has_perm(request.user, Perm.MANAGE_ORG)
+    return _listing(request, "orgs/console_outlet_list.html", form, qs, can_import=can_import)
 
 
 @console_required(Perm.VIEW_ORG)
@@ -61,3 +66,36 @@ def outlet_detail(request, pk: int):
     except NotFound:
         raise Http404 from None
     return render(request, "orgs/console_outlet_detail.html", {"outlet": outlet})
+
+
+@console_required(Perm.MANAGE_ORG)
+def outlet_import(request):
+    """Upload an outlet list; checked and saved as a background job (``core.import_jobs``)."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            return start_import(
+                request,
+                kind=imports.OutletImporter.kind,
+                upload=data["file"],
+                mode=data["mode"],
+                dry_run=data["dry_run"],
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+    return render(
+        request,
+        "orgs/outlet_import.html",
+        {"form": form, "report": None, "columns": imports.COLUMNS},
+    )
+
+
+@console_required(Perm.MANAGE_ORG)
+def outlet_template(request):
+    response = HttpResponse(
+        tabular.template_xlsx(imports.LAYOUT),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="outlets-template.xlsx"'
+    return response

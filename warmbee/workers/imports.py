@@ -27,7 +27,8 @@ from warmbee.audit.services import record
 from warmbee.core import tabular
 from warmbee.core.bulk import insert_rows
 from warmbee.core.errors import DomainError
-from warmbee.orgs.models import EMPLOYER_KINDS, Organisation, Outlet
+from warmbee.orgs.models import Organisation, Outlet
+from warmbee.orgs.selectors import employers_by_name
 
 from . import services
 from .models import Employment, Source, Worker, WorkerKind
@@ -86,17 +87,6 @@ COLUMNS = [
     ),
 ]
 LAYOUT = tabular.Layout(columns=COLUMNS, sheet_title=gettext_lazy("Workers"))
-
-
-def _employers() -> dict[str, Organisation]:
-    lookup: dict[str, Organisation] = {}
-    for org in Organisation.objects.unscoped(reason="company names for a roster").filter(
-        kind__in=sorted(EMPLOYER_KINDS), is_active=True
-    ):
-        for name in (org.name, org.short_name, org.credit_code):
-            if name:
-                lookup.setdefault(name.casefold(), org)
-    return lookup
 
 
 class OutletLookup:
@@ -191,7 +181,7 @@ class RosterImporter:
 
     def __init__(self, actor):
         self.actor = actor
-        self.employers = _employers()
+        self.employers = employers_by_name()
         self.outlets = OutletLookup()
         self._regions: dict[int, str | None] = {}  # region id → error message, or None when fine
         self._seen = SeenKeys()  # natural keys of the file so far → their first row

@@ -42,8 +42,21 @@ def _detail(persona, position):
     return 200 if position in VIEWS.get(persona, ()) else 404
 
 
+MANAGES = {"district_officer", "other_district", "city_officer", "province_officer"}
+
+
+def _manage_page(persona, position):
+    if persona == "anonymous":
+        return 302
+    return 200 if persona in MANAGES else 404
+
+
 def routes(Route) -> dict:
     return {
+        "orgs:outlet_import": Route("get", lambda ctx: reverse("orgs:outlet_import"), _manage_page),
+        "orgs:outlet_template": Route(
+            "get", lambda ctx: reverse("orgs:outlet_template"), _manage_page
+        ),
         "orgs:console_org_list": Route("get", lambda ctx: reverse("orgs:console_org_list"), _page),
         "orgs:console_outlet_list": Route(
             "get", lambda ctx: reverse("orgs:console_outlet_list"), _page

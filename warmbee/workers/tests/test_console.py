@@ -212,9 +212,12 @@ def test_coverage_by_region_and_company(personas, people, registry):
     )
     from warmbee.regions.models import Region
 
-    assert coverage.coverage(
-        actor=personas["city_officer"], region=Region.objects.get(code="230600")
-    )[-1].counts["workers"] == 0  # nothing counted yet
+    assert (
+        coverage.coverage(actor=personas["city_officer"], region=Region.objects.get(code="230600"))[
+            -1
+        ].counts["workers"]
+        == 0
+    )  # nothing counted yet
     coverage.refresh()
     rows = coverage.coverage(
         actor=personas["city_officer"], region=Region.objects.get(code="230600")
