@@ -507,3 +507,20 @@ def test_coverage_has_a_fixed_number_of_queries(
         coverage.coverage(actor=actor, region=city)
     with django_assert_num_queries(1):
         coverage.coverage(actor=actor, region=city, by="company")
+
+
+def test_first_list_page_has_a_fixed_number_of_queries(
+    personas, people, registry, django_assert_num_queries
+):
+    """The benchmark's first page (bench/registry_scale.py): grants, the count, the rows —
+    whatever the number of workers."""
+    from django.core.paginator import Paginator
+
+    for i in range(20):
+        add(personas, registry["sf_own"], f"列表{i}", f"1398888{i:04d}")
+    actor = personas["city_officer"]
+    filters = WorkerFilters(company=registry["sf"])
+    with django_assert_num_queries(3):
+        page = Paginator(selectors.worker_list(actor=actor, filters=filters), 50).get_page(1)
+        rows = [(w.company.name, w.outlet.name, w.region.name) for w in page]
+    assert len(rows) == page.paginator.count >= 20
