@@ -73,3 +73,66 @@ class RevealForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need the full value?"), max_length=200, min_length=2
     )
+
+
+class WorkerForm(forms.Form):
+    """Staff enter or correct a worker (the services do the rules; the outlet is typed, by
+    name or code within the company, as on the roster)."""
+
+    name = forms.CharField(label=_("Name"), max_length=64)
+    phone = forms.CharField(label=_("Mobile"), max_length=20)
+    company = forms.ChoiceField(label=_("Company"))
+    outlet = forms.CharField(
+        label=_("Outlet"), max_length=100, help_text=_("The outlet's name or code.")
+    )
+    kind = forms.ChoiceField(label=_("Kind of work"), choices=WorkerKind.choices)
+    employee_no = forms.CharField(label=_("Employee number"), max_length=32, required=False)
+    started_on = forms.DateField(
+        label=_("Started in the trade"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, worker=None, **kwargs):
+        bound = (args[0] if args else kwargs.get("data")) is not None
+        if worker is not None and not bound:
+            kwargs["initial"] = {
+                "name": worker.name,
+                "phone": worker.masked_phone,
+                "company": str(worker.company_id),
+                "outlet": worker.outlet.code or worker.outlet.name if worker.outlet_id else "",
+                "kind": worker.kind,
+                "employee_no": worker.employee_no,
+                "started_on": worker.started_on,
+            }
+        super().__init__(*args, **kwargs)
+        self.worker = worker
+        self.companies = {str(c.pk): c for c in employer_choices()}
+        if worker is not None:
+            self.companies.setdefault(str(worker.company_id), worker.company)
+            self.fields["phone"].help_text = _(
+                "Shown masked; leave it as it is to keep the number, or type the new one."
+            )
+        self.fields["company"].choices = [("", "—")] + [
+            (pk, c.name) for pk, c in self.companies.items()
+        ]
+
+    def clean_company(self):
+        return self.companies[self.cleaned_data["company"]]
+
+    def clean(self):
+        from .imports import OutletLookup
+
+        data = super().clean()
+        company, outlet = data.get("company"), (data.get("outlet") or "").strip()
+        if company is not None and outlet:
+            found = OutletLookup().get(company, outlet)
+            if found is None:
+                self.add_error(
+                    "outlet", _("The company has no outlet “%(value)s”.") % {"value": outlet}
+                )
+            else:
+                data["outlet"] = found
+        if self.worker is not None and data.get("phone") == self.worker.masked_phone:
+            data["phone"] = self.worker.phone  # unchanged
+        return data

@@ -8,6 +8,8 @@ urlpatterns = [
     path("console/workers/", console.worker_list, name="console_list"),
     path("console/workers/coverage/", console.coverage_page, name="console_coverage"),
     path("console/party/", console.party_ledgers, name="console_party"),
+    path("console/workers/new/", console.worker_create, name="console_create"),
     path("console/workers/<int:pk>/", console.worker_detail, name="console_detail"),
+    path("console/workers/<int:pk>/edit/", console.worker_edit, name="console_edit"),
     path("console/workers/<int:pk>/reveal/", console.worker_reveal, name="console_reveal"),
 ]

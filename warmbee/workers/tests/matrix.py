@@ -67,6 +67,12 @@ def _detail(persona, position):
     return 200 if position in VIEWS_WORKERS.get(persona, ()) else 404
 
 
+def _manage_detail(persona, position):
+    if persona == "anonymous":
+        return 302
+    return 200 if position in MANAGES.get(persona, ()) else 404
+
+
 def _reveal(persona, position):
     if persona == "anonymous":
         return 302
@@ -117,6 +123,14 @@ def routes(Route) -> dict:
             "get",
             lambda ctx: reverse("workers:console_detail", args=[ctx["worker"].pk]),
             _detail,
+            positional=True,
+            setup=worker_setup,
+        ),
+        "workers:console_create": Route("get", _u("workers:console_create"), _page(manage)),
+        "workers:console_edit": Route(
+            "get",
+            lambda ctx: reverse("workers:console_edit", args=[ctx["worker"].pk]),
+            _manage_detail,
             positional=True,
             setup=worker_setup,
         ),

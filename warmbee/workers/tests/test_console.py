@@ -524,3 +524,63 @@ def test_first_list_page_has_a_fixed_number_of_queries(
         page = Paginator(selectors.worker_list(actor=actor, filters=filters), 50).get_page(1)
         rows = [(w.company.name, w.outlet.name, w.region.name) for w in page]
     assert len(rows) == page.paginator.count >= 20
+
+
+# --- staff create and edit ---------------------------------------------------------------------------
+def test_officer_creates_and_edits_a_worker(as_persona, registry):
+    from warmbee.workers.models import Employment
+
+    client = as_persona("district_officer")
+    assert "新增劳动者" in client.get("/console/workers/").content.decode()
+    data = {
+        "name": "新来的",
+        "phone": "139 1111 2222",
+        "company": registry["sf"].pk,
+        "outlet": "SF01",
+        "kind": "courier",
+        "employee_no": "",
+        "started_on": "2024-03-01",
+    }
+    response = client.post("/console/workers/new/", data)
+    worker = workers().get(name="新来的")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{worker.pk}/")
+    assert worker.outlet == registry["sf_own"] and worker.phone == "+8613911112222"
+    assert AuditEvent.objects.filter(action="worker.create").count() == 1
+    # Edit: the masked mobile stays as it is; a new outlet is a move.
+    page = client.get(f"/console/workers/{worker.pk}/edit/")
+    assert page.context["form"].initial["phone"] == "139****2222"
+    data.update(name="新来的人", phone="139****2222", outlet="顺丰街道部")
+    response = client.post(f"/console/workers/{worker.pk}/edit/", data)
+    assert response.status_code == 302
+    worker.refresh_from_db()
+    assert (worker.name, worker.phone, worker.outlet) == (
+        "新来的人",
+        "+8613911112222",
+        registry["sf_street"],
+    )
+    assert Employment.objects.unscoped(reason="test").filter(worker=worker).count() == 2
+
+
+def test_worker_form_errors_name_the_field_and_write_nothing(as_persona, registry):
+    client = as_persona("district_officer")
+    bad = {
+        "name": "",
+        "phone": "12345",
+        "company": registry["zt"].pk,
+        "outlet": "中通龙凤部",  # the sibling district's outlet
+        "kind": "courier",
+    }
+    response = client.post("/console/workers/new/", bad)
+    errors = response.context["form"].errors
+    assert response.status_code == 200 and "name" in errors
+    bad["name"] = "某人"
+    response = client.post("/console/workers/new/", bad)
+    errors = response.context["form"].errors
+    assert "phone" in errors or "outlet" in errors
+    bad["phone"] = "13911113333"
+    response = client.post("/console/workers/new/", bad)
+    assert "outlet" in response.context["form"].errors  # outside the officer's area
+    bad["outlet"] = "没有的网点"
+    response = client.post("/console/workers/new/", bad)
+    assert "没有的网点" in str(response.context["form"].errors["outlet"])
+    assert workers().count() == 0

@@ -8,8 +8,9 @@ every template; the one unmasked response is the reveal, sent with ``Cache-Contr
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -21,11 +22,11 @@ from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import grant_paths, has_perm
 from warmbee.accounts.services import require_recent_auth
 from warmbee.core.errors import DomainError, NotFound
-from warmbee.core.views import console_required
+from warmbee.core.views import attach_error, console_required
 from warmbee.regions.models import Region
 
 from .. import coverage, selectors, services
-from ..forms import RevealForm, WorkerFilterForm
+from ..forms import RevealForm, WorkerFilterForm, WorkerForm
 
 PAGE_SIZE = 50
 
@@ -48,6 +49,7 @@ def worker_list(request):
         "page": page,
         "query": request.GET.urlencode(),
         "can_export_pi": has_perm(actor, Perm.EXPORT_PI),
+        "can_manage": has_perm(actor, Perm.MANAGE_WORKER),
     }
     template = "workers/console_list.html"
     if request.htmx:
@@ -65,6 +67,7 @@ def worker_detail(request, pk: int):
         "records": selectors.worker_records(actor=actor, worker=worker),
         "duplicates": selectors.duplicates_of(actor=actor, worker=worker),
         "can_reveal": has_perm(actor, Perm.REVEAL_PI, worker.region),
+        "can_manage": has_perm(actor, Perm.MANAGE_WORKER, worker.region),
         "reveal_form": RevealForm(),
     }
     return render(request, "workers/console_detail.html", context)
@@ -158,3 +161,57 @@ def party_ledgers(request):
         request.GET.get("page")
     )
     return render(request, "workers/console_party.html", {"ledger": ledger, "page": page})
+
+
+@never_cache
+@console_required(Perm.MANAGE_WORKER)
+def worker_create(request):
+    """Staff enter one worker (a roster is for many); scoped and audited by the service."""
+    form = WorkerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            worker = services.worker_create(
+                actor=request.user,
+                name=data["name"],
+                phone=data["phone"],
+                company=data["company"],
+                outlet=data["outlet"],
+                kind=data["kind"],
+                employee_no=data["employee_no"],
+                started_on=data["started_on"],
+            )
+        except DomainError as exc:
+            attach_error(form, exc, {"region": "outlet"})
+        else:
+            return redirect("workers:console_detail", pk=worker.pk)
+    return render(request, "workers/console_form.html", {"form": form, "worker": None})
+
+
+@never_cache
+@console_required(Perm.MANAGE_WORKER)
+def worker_edit(request, pk: int):
+    """Correct a worker's record; a new outlet is a move (the old spell ends)."""
+    actor = request.user
+    try:
+        worker = selectors.access_worker(actor, pk, Perm.MANAGE_WORKER)
+    except NotFound:
+        raise Http404 from None
+    form = WorkerForm(request.POST or None, worker=worker)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                changes = {
+                    k: data[k] for k in ("name", "phone", "kind", "employee_no", "started_on")
+                }
+                worker = services.worker_update(actor=actor, worker=worker, **changes)
+                if (data["company"].pk, data["outlet"].pk) != (worker.company_id, worker.outlet_id):
+                    services.worker_move(
+                        actor=actor, worker=worker, company=data["company"], outlet=data["outlet"]
+                    )
+        except DomainError as exc:
+            attach_error(form, exc, {"region": "outlet"})
+        else:
+            return redirect("workers:console_detail", pk=worker.pk)
+    return render(request, "workers/console_form.html", {"form": form, "worker": worker})
