@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import filter_regions
+from warmbee.core.validators import normalize_mobile
 from warmbee.orgs.selectors import employer_choices
 from warmbee.regions.models import Region
 
@@ -120,6 +121,12 @@ class WorkerForm(forms.Form):
     def clean_company(self):
         return self.companies[self.cleaned_data["company"]]
 
+    def clean_phone(self):
+        value = self.cleaned_data["phone"]
+        if self.worker is not None and value == self.worker.masked_phone:
+            return self.worker.phone  # unchanged
+        return normalize_mobile(value)  # every field's error at once, not after the outlet's
+
     def clean(self):
         from .imports import OutletLookup
 
@@ -133,6 +140,4 @@ class WorkerForm(forms.Form):
                 )
             else:
                 data["outlet"] = found
-        if self.worker is not None and data.get("phone") == self.worker.masked_phone:
-            data["phone"] = self.worker.phone  # unchanged
         return data
