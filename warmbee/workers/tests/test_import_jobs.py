@@ -292,3 +292,14 @@ def test_refresh_coverage_command(personas, registry, capsys):
     import_jobs.run(new_job(personas["district_officer"], roster(2)).pk)
     call_command("refresh_coverage")
     assert "coverage rows" in capsys.readouterr().out
+
+
+def test_a_rerun_that_changes_nothing_says_so(as_persona, registry):
+    client = as_persona("district_officer")
+    for _ in range(2):
+        response = client.post(
+            "/console/workers/import/", {"file": roster(3), "mode": "valid_only"}, follow=True
+        )
+    body = response.content.decode()
+    assert response.context["job"].unchanged == 3
+    assert "无需保存" in body and "未保存任何内容" not in body
