@@ -114,8 +114,17 @@ class Station(models.Model):
     name = models.CharField(_("name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WARMBEE)
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.TWO)
-    # The registry issue turns this into a foreign key to an organisation.
+    # As written by the officer (and published over HSDS); ``host_org`` is the registry's
+    # organisation of that name, when there is exactly one (``stations.services``).
     host_org_name = models.CharField(_("host organisation"), max_length=100, blank=True)
+    host_org = models.ForeignKey(
+        "orgs.Organisation",
+        verbose_name=_("host organisation in the registry"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stations",
+    )
     address = models.CharField(_("address"), max_length=200)
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
@@ -161,7 +170,7 @@ class Station(models.Model):
     data_inventory = Inventory(
         retention="permanent",
         general=(
-            "id code name kind tier host_org_name address region lat lng always_open weekly_hours"
+            "id code name kind tier host_org_name host_org address region lat lng always_open weekly_hours"
             " amenity_bits seats phone"
             " description is_public is_active status status_reason reopens_at status_changed_at"
             " created_at updated_at"

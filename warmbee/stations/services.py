@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -122,6 +123,22 @@ def clean_weekly_hours(value) -> list[list]:
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
+def host_org_for(name: str):
+    """The registry's active organisation called ``name`` (full or short name), when exactly
+    one is; organisations are reference data, so not scoped."""
+    from warmbee.orgs.models import Organisation
+
+    name = (name or "").strip()
+    if not name:
+        return None
+    found = list(
+        Organisation.objects.unscoped(reason="a station's host organisation by name")
+        .filter(Q(name=name) | Q(short_name=name), is_active=True)
+        .values_list("pk", flat=True)[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
 def _snapshot(station: Station) -> dict:
     values = {name: getattr(station, name) for name in EDITABLE if name != "region"}
     values["region"] = station.region_id
@@ -185,7 +202,8 @@ def station_create(
         always_open=always_open,
         weekly_hours=clean_weekly_hours(list(weekly_hours)),
     )
-    _clean(station, exclude=["code"])
+    station.host_org_id = host_org_for(station.host_org_name)
+    _clean(station, exclude=["code", "host_org"])
     with transaction.atomic():
         station.save()
         codes = _set_amenities(station, amenities, verified_on or timezone.localdate())
@@ -223,6 +241,9 @@ def station_update(*, actor, station: Station, **changes) -> Station:
         if not changed:
             return station
         fields = [f for f in EDITABLE if f in changed]
+        if "host_org_name" in changed:
+            station.host_org_id = host_org_for(station.host_org_name)
+            fields.append("host_org")
         station.save(update_fields=[*fields, "updated_at"])
         record(
             actor=actor,

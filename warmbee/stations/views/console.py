@@ -31,6 +31,7 @@ from warmbee.core.forms import ImportForm
 from warmbee.core.maps import map_config, to_display
 from warmbee.core.pi import mask_name, mask_phone
 from warmbee.core.views import attach_error, console_required
+from warmbee.orgs.models import Organisation
 
 from .. import selectors, services
 from ..forms import (
@@ -228,6 +229,10 @@ def station_detail(request, code: str):
         "status": _status_label(station),
         "is_public_page": station.is_public and station.is_active,
         "map_config": map_config() if can_manage else None,
+        "host_org_visible": station.host_org_id is not None
+        and Organisation.objects.visible_to(request.user, Perm.VIEW_ORG)
+        .filter(pk=station.host_org_id)
+        .exists(),
     }
     return render(request, "stations/console_detail.html", context)
 
