@@ -70,3 +70,101 @@ class OutletFilterForm(_RegionFilter):
             "region": self.regions.get(data.get("region") or ""),
             "has_party_org": None if party == "" else party == "1",
         }
+
+
+class OutletForm(forms.Form):
+    """Staff add or correct one outlet (a list comes in by the outlet import); the rules are
+    ``orgs.services``'s."""
+
+    company = forms.ChoiceField(label=_("Company"))
+    name = forms.CharField(label=_("Outlet"), max_length=100)
+    code = forms.CharField(label=_("Outlet code"), max_length=32, required=False)
+    region = forms.ChoiceField(label=_("Region"))
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    manager_name = forms.CharField(label=_("Manager"), max_length=64, required=False)
+    manager_phone = forms.CharField(label=_("Manager's mobile"), max_length=20, required=False)
+    union_branch = forms.ChoiceField(label=_("Union branch"), required=False)
+    party_org = forms.ChoiceField(label=_("Party organisation"), required=False)
+    staff_count = forms.IntegerField(label=_("Staff (declared)"), min_value=0, required=False)
+    lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90, required=False)
+    lng = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180, required=False)
+
+    def __init__(self, *args, actor, outlet=None, **kwargs):
+        if outlet is not None:  # also when bound: the disabled company field reads it
+            kwargs["initial"] = {
+                "company": str(outlet.company_id),
+                "name": outlet.name,
+                "code": outlet.code,
+                "region": outlet.region_id,
+                "address": outlet.address,
+                "manager_name": outlet.manager_name,
+                "manager_phone": outlet.masked_manager_phone,
+                "union_branch": outlet.union_branch_id or "",
+                "party_org": outlet.party_org_id or "",
+                "staff_count": outlet.staff_count,
+                "lat": outlet.lat,
+                "lng": outlet.lng,
+            }
+        super().__init__(*args, **kwargs)
+        from warmbee.accounts.scoping import grant_paths, paths_q, scope_q
+        from warmbee.regions.models import Region
+
+        from .models import Organisation
+        from .selectors import employers_by_name
+        from .services import OUTLET_LEVELS
+
+        self.outlet = outlet
+        companies = {o.pk: o for o in employers_by_name().values()}
+        self.companies = {
+            str(pk): o for pk, o in sorted(companies.items(), key=lambda x: x[1].name)
+        }
+        self.fields["company"].choices = [("", "—")] + [
+            (pk, o.name) for pk, o in self.companies.items()
+        ]
+        if outlet is not None:
+            self.fields["company"].disabled = True
+        regions = (
+            Region.objects.current()
+            .filter(paths_q(grant_paths(actor, Perm.MANAGE_ORG)), level__in=sorted(OUTLET_LEVELS))
+            .order_by("path")
+        )
+        self.regions = {r.code: r for r in regions}
+        self.fields["region"].choices = [("", "—")] + [
+            (r.code, f"{r.name} ({r.code})") for r in self.regions.values()
+        ]
+        from django.db.models import Q
+
+        bodies = (
+            Organisation.objects.unscoped(reason="unions and party organisations to choose")
+            .filter(Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG), is_active=True)
+            .order_by("name")
+        )
+        self.bodies = {str(o.pk): o for o in bodies.filter(kind__in=[OrgKind.UNION, OrgKind.PARTY])}
+        for field, kind in (("union_branch", OrgKind.UNION), ("party_org", OrgKind.PARTY)):
+            self.fields[field].choices = [("", "—")] + [
+                (pk, o.name) for pk, o in self.bodies.items() if o.kind == kind
+            ]
+
+    def clean(self):
+        data = super().clean()
+        if "company" in data:
+            data["company"] = self.companies.get(data["company"])
+        if "region" in data:
+            data["region"] = self.regions.get(data["region"])
+        for field in ("union_branch", "party_org"):
+            data[field] = self.bodies.get(data.get(field) or "")
+        if (data.get("lat") is None) != (data.get("lng") is None):
+            self.add_error("lng", _("Give both the latitude and the longitude, or neither."))
+        if (
+            self.outlet is not None
+            and data.get("manager_phone") == self.outlet.masked_manager_phone
+        ):
+            data["manager_phone"] = self.outlet.manager_phone  # unchanged
+        data["staff_count"] = data.get("staff_count") or 0
+        return data
+
+    def fields_for_service(self) -> dict:
+        data = self.cleaned_data
+        keys = ("name", "code", "region", "address", "manager_name", "manager_phone",
+                "union_branch", "party_org", "staff_count", "lat", "lng")  # fmt: skip
+        return {k: data[k] for k in keys}

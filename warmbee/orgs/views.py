@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import has_perm
+from warmbee.accounts.scoping import access, has_perm
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError, NotFound
 from warmbee.core.forms import ImportForm
 from warmbee.core.import_views import start_import
 from warmbee.core.views import attach_error, console_required
 
-from . import imports, selectors
-from .forms import OrgFilterForm, OutletFilterForm
+from . import imports, selectors, services
+from .forms import OrgFilterForm, OutletFilterForm, OutletForm
+from .models import Outlet
 
 PAGE_SIZE = 50
 
@@ -65,7 +67,10 @@ def outlet_detail(request, pk: int):
         outlet = selectors.access_outlet(request.user, pk)
     except NotFound:
         raise Http404 from None
-    return render(request, "orgs/console_outlet_detail.html", {"outlet": outlet})
+    can_manage = has_perm(request.user, Perm.MANAGE_ORG, outlet.region)
+    return render(
+        request, "orgs/console_outlet_detail.html", {"outlet": outlet, "can_manage": can_manage}
+    )
 
 
 @console_required(Perm.MANAGE_ORG)
@@ -99,3 +104,38 @@ def outlet_template(request):
     )
     response["Content-Disposition"] = 'attachment; filename="outlets-template.xlsx"'
     return response
+
+
+@never_cache
+@console_required(Perm.MANAGE_ORG)
+def outlet_create(request):
+    form = OutletForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = form.fields_for_service()
+        try:
+            outlet = services.outlet_create(
+                actor=request.user, company=form.cleaned_data["company"], **fields
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect("orgs:console_outlet_detail", pk=outlet.pk)
+    return render(request, "orgs/console_outlet_form.html", {"form": form, "outlet": None})
+
+
+@never_cache
+@console_required(Perm.MANAGE_ORG)
+def outlet_edit(request, pk: int):
+    try:
+        outlet = access(Outlet, request.user, Perm.MANAGE_ORG, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    form = OutletForm(request.POST or None, actor=request.user, outlet=outlet)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.outlet_update(actor=request.user, outlet=outlet, **form.fields_for_service())
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect("orgs:console_outlet_detail", pk=outlet.pk)
+    return render(request, "orgs/console_outlet_form.html", {"form": form, "outlet": outlet})

@@ -51,9 +51,31 @@ def _manage_page(persona, position):
     return 200 if persona in MANAGES else 404
 
 
+MANAGES_AT = {
+    "district_officer": {"own"},
+    "other_district": {"sibling"},
+    "city_officer": {"own", "sibling"},
+    "province_officer": {"own", "sibling", "other_city"},
+}
+
+
+def _manage_detail(persona, position):
+    if persona == "anonymous":
+        return 302
+    return 200 if position in MANAGES_AT.get(persona, ()) else 404
+
+
 def routes(Route) -> dict:
     return {
         "orgs:outlet_import": Route("get", lambda ctx: reverse("orgs:outlet_import"), _manage_page),
+        "orgs:outlet_create": Route("get", lambda ctx: reverse("orgs:outlet_create"), _manage_page),
+        "orgs:outlet_edit": Route(
+            "get",
+            lambda ctx: reverse("orgs:outlet_edit", args=[ctx["outlet"].pk]),
+            _manage_detail,
+            positional=True,
+            setup=org_setup,
+        ),
         "orgs:outlet_template": Route(
             "get", lambda ctx: reverse("orgs:outlet_template"), _manage_page
         ),

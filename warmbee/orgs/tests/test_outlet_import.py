@@ -86,3 +86,35 @@ def test_outlet_import_page(as_persona, bodies):
     )
     assert response.context["job"].created == 1
     assert "/console/outlets/import/" in response.content.decode()
+
+
+def test_officer_creates_and_edits_an_outlet(as_persona, bodies):
+    client = as_persona("district_officer")
+    assert "新增网点" in client.get("/console/outlets/").content.decode()
+    data = {
+        "company": bodies["sf"].pk,
+        "name": "顺丰新网点",
+        "code": "SF9",
+        "region": "230602",
+        "manager_phone": "13912340009",
+        "union_branch": bodies["union"].pk,
+        "lat": "46.6",
+        "lng": "",
+    }
+    response = client.post("/console/outlets/new/", data)
+    assert "lng" in response.context["form"].errors and outlets().count() == 0
+    data["lng"] = "125.0"
+    response = client.post("/console/outlets/new/", data)
+    outlet = outlets().get(code="SF9")
+    assert response.status_code == 302 and outlet.union_branch == bodies["union"]
+    page = client.get(f"/console/outlets/{outlet.pk}/edit/")
+    assert page.context["form"].initial["manager_phone"] == "139****0009"
+    data.update(name="顺丰新网点二部", manager_phone="139****0009")
+    assert client.post(f"/console/outlets/{outlet.pk}/edit/", data).status_code == 302
+    outlet.refresh_from_db()
+    assert (outlet.name, outlet.manager_phone) == ("顺丰新网点二部", "+8613912340009")
+    assert AuditEvent.objects.filter(action="outlet.update").count() == 1
+    # 龙凤区 is not in the district officer's choices.
+    data["region"] = "230603"
+    response = client.post(f"/console/outlets/{outlet.pk}/edit/", data)
+    assert "region" in response.context["form"].errors
