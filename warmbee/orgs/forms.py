@@ -168,3 +168,86 @@ class OutletForm(forms.Form):
         keys = ("name", "code", "region", "address", "manager_name", "manager_phone",
                 "union_branch", "party_org", "staff_count", "lat", "lng")  # fmt: skip
         return {k: data[k] for k in keys}
+
+
+class OrganisationForm(forms.Form):
+    """Staff add or correct an organisation: a company, a union branch, a party organisation, a
+    department or a service provider (the kind's rules are ``orgs.services``'s)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrgKind.choices)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    short_name = forms.CharField(label=_("Short name"), max_length=40, required=False)
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"), max_length=18, required=False
+    )
+    parent = forms.ChoiceField(
+        label=_("Belongs to"),
+        required=False,
+        help_text=_("A local company's brand, a branch's union, a party branch's committee."),
+    )
+    region = forms.ChoiceField(label=_("Region"))
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=64, required=False)
+    contact_phone = forms.CharField(label=_("Contact's mobile"), max_length=20, required=False)
+
+    def __init__(self, *args, actor, org=None, **kwargs):
+        from django.db.models import Q
+
+        from warmbee.accounts.scoping import grant_paths, paths_q, scope_q
+        from warmbee.regions.models import Region
+
+        from .models import Organisation, OrgCategory
+
+        if org is not None:
+            kwargs["initial"] = {
+                "kind": org.kind,
+                "category": org.category,
+                "name": org.name,
+                "short_name": org.short_name,
+                "credit_code": org.credit_code,
+                "parent": org.parent_id or "",
+                "region": org.region_id,
+                "address": org.address,
+                "phone": org.phone,
+                "contact_name": org.contact_name,
+                "contact_phone": org.masked_contact_phone,
+            }
+        super().__init__(*args, **kwargs)
+        self.org = org
+        self.fields["category"].choices = [("", "—"), *OrgCategory.choices]
+        regions = (
+            Region.objects.current()
+            .filter(paths_q(grant_paths(actor, Perm.MANAGE_ORG)))
+            .order_by("path")
+        )
+        self.regions = {r.code: r for r in regions}
+        self.fields["region"].choices = [("", "—")] + [
+            (r.code, f"{r.name} ({r.code})") for r in self.regions.values()
+        ]
+        parents = (
+            Organisation.objects.unscoped(reason="organisations to belong to")
+            .filter(Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG), is_active=True)
+            .order_by("kind", "name")
+        )
+        if org is not None:
+            parents = parents.exclude(pk=org.pk)
+        self.parents = {str(o.pk): o for o in parents}
+        self.fields["parent"].choices = [("", "—")] + [
+            (pk, f"{o.name} · {o.get_kind_display()}") for pk, o in self.parents.items()
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if "region" in data:
+            data["region"] = self.regions.get(data["region"])
+        data["parent"] = self.parents.get(data.get("parent") or "")
+        if self.org is not None and data.get("contact_phone") == self.org.masked_contact_phone:
+            data["contact_phone"] = self.org.contact_phone  # unchanged
+        return data
+
+    def fields_for_service(self) -> dict:
+        keys = ("kind", "category", "name", "short_name", "credit_code", "parent", "region",
+                "address", "phone", "contact_name", "contact_phone")  # fmt: skip
+        return {k: self.cleaned_data[k] for k in keys}

@@ -20,8 +20,8 @@ from warmbee.core.import_views import start_import
 from warmbee.core.views import attach_error, console_required
 
 from . import imports, selectors, services
-from .forms import OrgFilterForm, OutletFilterForm, OutletForm
-from .models import Outlet
+from .forms import OrganisationForm, OrgFilterForm, OutletFilterForm, OutletForm
+from .models import Organisation, Outlet
 
 PAGE_SIZE = 50
 
@@ -37,7 +37,8 @@ def _listing(request, template, form, qs, **extra):
 def org_list(request):
     form = OrgFilterForm(request.GET or None, actor=request.user)
     qs = selectors.org_list(actor=request.user, **form.filters())
-    return _listing(request, "orgs/console_org_list.html", form, qs)
+    can_manage = has_perm(request.user, Perm.MANAGE_ORG)
+    return _listing(request, "orgs/console_org_list.html", form, qs, can_manage=can_manage)
 
 
 @console_required(Perm.VIEW_ORG)
@@ -48,9 +49,9 @@ def org_detail(request, pk: int):
         raise Http404 from None
     outlets = selectors.outlet_list(actor=request.user, company=org)[:200]
     desks = org.desks.all() if org.kind == "provider" else []
-    return render(
-        request, "orgs/console_org_detail.html", {"org": org, "outlets": outlets, "desks": desks}
-    )
+    can_manage = has_perm(request.user, Perm.MANAGE_ORG, org.region)
+    context = {"org": org, "outlets": outlets, "desks": desks, "can_manage": can_manage}
+    return render(request, "orgs/console_org_detail.html", context)
 
 
 @console_required(Perm.VIEW_ORG)
@@ -139,3 +140,39 @@ def outlet_edit(request, pk: int):
         else:
             return redirect("orgs:console_outlet_detail", pk=outlet.pk)
     return render(request, "orgs/console_outlet_form.html", {"form": form, "outlet": outlet})
+
+
+@never_cache
+@console_required(Perm.MANAGE_ORG)
+def org_create(request):
+    form = OrganisationForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = form.fields_for_service()
+        kind, name, region = fields.pop("kind"), fields.pop("name"), fields.pop("region")
+        try:
+            org = services.organisation_create(
+                actor=request.user, kind=kind, name=name, region=region, **fields
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect("orgs:console_org_detail", pk=org.pk)
+    return render(request, "orgs/console_org_form.html", {"form": form, "org": None})
+
+
+@never_cache
+@console_required(Perm.MANAGE_ORG)
+def org_edit(request, pk: int):
+    try:
+        org = access(Organisation, request.user, Perm.MANAGE_ORG, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    form = OrganisationForm(request.POST or None, actor=request.user, org=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_update(actor=request.user, org=org, **form.fields_for_service())
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect("orgs:console_org_detail", pk=org.pk)
+    return render(request, "orgs/console_org_form.html", {"form": form, "org": org})

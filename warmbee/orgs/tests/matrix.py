@@ -69,6 +69,14 @@ def routes(Route) -> dict:
     return {
         "orgs:outlet_import": Route("get", lambda ctx: reverse("orgs:outlet_import"), _manage_page),
         "orgs:outlet_create": Route("get", lambda ctx: reverse("orgs:outlet_create"), _manage_page),
+        "orgs:org_create": Route("get", lambda ctx: reverse("orgs:org_create"), _manage_page),
+        "orgs:org_edit": Route(
+            "get",
+            lambda ctx: reverse("orgs:org_edit", args=[ctx["org"].pk]),
+            _manage_detail,
+            positional=True,
+            setup=org_setup,
+        ),
         "orgs:outlet_edit": Route(
             "get",
             lambda ctx: reverse("orgs:outlet_edit", args=[ctx["outlet"].pk]),

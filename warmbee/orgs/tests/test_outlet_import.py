@@ -118,3 +118,28 @@ def test_officer_creates_and_edits_an_outlet(as_persona, bodies):
     data["region"] = "230603"
     response = client.post(f"/console/outlets/{outlet.pk}/edit/", data)
     assert "region" in response.context["form"].errors
+
+
+def test_officer_creates_and_edits_an_organisation(as_persona, bodies):
+    client = as_persona("district_officer")
+    assert "新增组织" in client.get("/console/orgs/").content.decode()
+    data = {
+        "kind": "union",
+        "category": "company_branch",
+        "name": "顺丰萨尔图工会",
+        "parent": bodies["union"].pk,
+        "region": "230602",
+        "credit_code": "123",
+    }
+    response = client.post("/console/orgs/new/", data)
+    assert "credit_code" in response.context["form"].errors
+    data["credit_code"] = ""
+    response = client.post("/console/orgs/new/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    org = Organisation.objects.unscoped(reason="test").get(name="顺丰萨尔图工会")
+    assert org.parent == bodies["union"] and org.category == "company_branch"
+    data.update(short_name="顺丰工会")
+    assert client.post(f"/console/orgs/{org.pk}/edit/", data).status_code == 302
+    org.refresh_from_db()
+    assert org.short_name == "顺丰工会"
+    assert AuditEvent.objects.filter(action__in=["org.create", "org.update"]).count() == 2
