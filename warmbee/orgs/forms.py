@@ -176,7 +176,7 @@ class OrganisationForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=OrgKind.choices)
     category = forms.ChoiceField(label=_("Category"), required=False)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Organisation name"), max_length=100)
     short_name = forms.CharField(label=_("Short name"), max_length=40, required=False)
     credit_code = forms.CharField(
         label=_("Unified social credit code"), max_length=18, required=False
