@@ -141,3 +141,111 @@ class WorkerForm(forms.Form):
             else:
                 data["outlet"] = found
         return data
+
+
+# --- records on a worker (the services do the rules) ---------------------------------------------
+_DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+
+
+class UnionJoinForm(forms.Form):
+    branch = forms.ChoiceField(label=_("Union branch"))
+    joined_on = forms.DateField(label=_("Joined"), **_DATE)
+    card_no = forms.CharField(label=_("Membership card number"), max_length=40, required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        from django.db.models import Q
+
+        from warmbee.accounts.scoping import scope_q
+        from warmbee.orgs.models import Organisation, OrgKind
+
+        super().__init__(*args, **kwargs)
+        branches = (
+            Organisation.objects.unscoped(reason="union branches to choose")
+            .filter(Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG))
+            .filter(kind=OrgKind.UNION, is_active=True)
+            .order_by("name")
+        )
+        self.branches = {str(o.pk): o for o in branches}
+        self.fields["branch"].choices = [("", "—")] + [
+            (pk, o.name) for pk, o in self.branches.items()
+        ]
+
+    def clean_branch(self):
+        return self.branches[self.cleaned_data["branch"]]
+
+    def save(self, *, actor, worker):
+        from . import services
+
+        return services.union_join(actor=actor, worker=worker, **self.cleaned_data)
+
+
+class InsuranceForm(forms.ModelForm):
+    class Meta:
+        from .models import Insurance
+
+        model = Insurance
+        fields = ["kind", "insurer", "policy_no", "starts_on", "ends_on", "paid_by"]
+        widgets = {"starts_on": _DATE["widget"], "ends_on": _DATE["widget"]}
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def _post_clean(self):
+        pass  # the model's checks run in the service, which has the worker
+
+    def save(self, *, actor, worker):
+        from . import services
+
+        return services.insurance_add(actor=actor, worker=worker, **self.cleaned_data)
+
+
+class CertificateForm(forms.ModelForm):
+    subsidy_yuan = forms.DecimalField(
+        label=_("Subsidy (yuan)"), min_value=0, max_digits=9, decimal_places=2, required=False
+    )
+
+    class Meta:
+        from .models import Certificate
+
+        model = Certificate
+        fields = ["kind", "name", "level", "issuer", "issued_on", "number", "subsidy_claimed"]
+        widgets = {"issued_on": _DATE["widget"]}
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def _post_clean(self):
+        pass
+
+    def save(self, *, actor, worker):
+        from . import services
+
+        return services.certificate_add(actor=actor, worker=worker, **self.cleaned_data)
+
+
+class HonourForm(forms.ModelForm):
+    class Meta:
+        from .models import Honour
+
+        model = Honour
+        fields = ["title", "level", "awarded_by", "awarded_on"]
+        widgets = {"awarded_on": _DATE["widget"]}
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def _post_clean(self):
+        pass
+
+    def save(self, *, actor, worker):
+        from . import services
+
+        return services.honour_add(actor=actor, worker=worker, **self.cleaned_data)
+
+
+RECORD_FORMS = {
+    "union": (UnionJoinForm, _("Record union membership")),
+    "insurance": (InsuranceForm, _("Record an insurance enrolment")),
+    "certificate": (CertificateForm, _("Record a certificate")),
+    "honour": (HonourForm, _("Record an honour")),
+}

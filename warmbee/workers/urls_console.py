@@ -11,5 +11,10 @@ urlpatterns = [
     path("console/workers/new/", console.worker_create, name="console_create"),
     path("console/workers/<int:pk>/", console.worker_detail, name="console_detail"),
     path("console/workers/<int:pk>/edit/", console.worker_edit, name="console_edit"),
+    path(
+        "console/workers/<int:pk>/records/<slug:kind>/",
+        console.worker_record_add,
+        name="console_record_add",
+    ),
     path("console/workers/<int:pk>/reveal/", console.worker_reveal, name="console_reveal"),
 ]

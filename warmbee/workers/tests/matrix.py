@@ -134,6 +134,13 @@ def routes(Route) -> dict:
             positional=True,
             setup=worker_setup,
         ),
+        "workers:console_record_add": Route(
+            "get",
+            lambda ctx: reverse("workers:console_record_add", args=[ctx["worker"].pk, "insurance"]),
+            _manage_detail,
+            positional=True,
+            setup=worker_setup,
+        ),
         "workers:console_reveal": Route(
             "post",
             lambda ctx: reverse("workers:console_reveal", args=[ctx["worker"].pk]),

@@ -617,3 +617,58 @@ def test_logs_carry_no_id_or_mobile_number(as_persona, people, registry, caplog)
     assert 'INSERT INTO "workers_worker"' in text and "139****0001" in text  # logged, masked
     assert not [m for m in ID_LIKE.findall(text) if ric.is_valid(m)]
     assert not MOBILE.search(text)
+
+
+# --- the console forms over these services ------------------------------------------------------
+def test_officer_records_membership_insurance_certificate_and_honour(as_persona, people, registry):
+    client = as_persona("district_officer")
+    shan = people["shan"]
+    base = f"/console/workers/{shan.pk}/records"
+    page = client.get(f"/console/workers/{shan.pk}/").content.decode()
+    assert f"{base}/insurance/" in page
+    posts = {
+        "union": {"branch": registry["union"].pk, "joined_on": "2025-01-02"},
+        "insurance": {
+            "kind": "accident",
+            "insurer": "人保财险",
+            "starts_on": "2026-01-01",
+            "paid_by": "union",
+        },
+        "certificate": {
+            "kind": "skill",
+            "name": "快递员",
+            "level": "四级",
+            "issuer": "大庆市职业技能鉴定中心",
+            "issued_on": "2026-05-01",
+            "subsidy_claimed": "on",
+            "subsidy_yuan": "1500",
+        },
+        "honour": {
+            "title": "五一劳动奖章",
+            "level": "city",
+            "awarded_by": "大庆市总工会",
+            "awarded_on": "2026-04-28",
+        },
+    }
+    for kind, data in posts.items():
+        response = client.post(f"{base}/{kind}/", data)
+        assert response.status_code == 302, (kind, response.context["form"].errors)
+    from warmbee.workers.models import Certificate, Honour, Insurance, UnionMembership
+
+    def of(model):
+        return model.objects.unscoped(reason="test").filter(worker=shan)
+
+    assert of(UnionMembership).count() == 1 and of(Insurance).count() == 1
+    assert of(Certificate).get().subsidy_fen == 150000 and of(Honour).count() == 1
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"worker.union_join", "worker.certificate_add"} <= actions
+    # A second membership is a conflict the form shows; a date in the future is refused.
+    response = client.post(f"{base}/union/", posts["union"])
+    assert response.status_code == 200 and "branch" in response.context["form"].errors
+    bad = {**posts["honour"], "awarded_on": "2999-01-01"}
+    response = client.post(f"{base}/honour/", bad)
+    assert "awarded_on" in response.context["form"].errors
+    assert client.get(f"{base}/nonsense/").status_code == 404
+    # Another district's worker: 404.
+    other = f"/console/workers/{people['sibling'].pk}/records/insurance/"
+    assert client.post(other, posts["insurance"]).status_code == 404

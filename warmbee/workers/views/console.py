@@ -26,7 +26,7 @@ from warmbee.core.views import attach_error, console_required
 from warmbee.regions.models import Region
 
 from .. import coverage, selectors, services
-from ..forms import RevealForm, WorkerFilterForm, WorkerForm
+from ..forms import RECORD_FORMS, RevealForm, WorkerFilterForm, WorkerForm
 
 PAGE_SIZE = 50
 
@@ -215,3 +215,27 @@ def worker_edit(request, pk: int):
         else:
             return redirect("workers:console_detail", pk=worker.pk)
     return render(request, "workers/console_form.html", {"form": form, "worker": worker})
+
+
+@never_cache
+@console_required(Perm.MANAGE_WORKER)
+def worker_record_add(request, pk: int, kind: str):
+    """Record a union membership, an insurance enrolment, a certificate or an honour."""
+    actor = request.user
+    if kind not in RECORD_FORMS:
+        raise Http404
+    try:
+        worker = selectors.access_worker(actor, pk, Perm.MANAGE_WORKER)
+    except NotFound:
+        raise Http404 from None
+    form_class, title = RECORD_FORMS[kind]
+    form = form_class(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save(actor=actor, worker=worker)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect("workers:console_detail", pk=worker.pk)
+    context = {"form": form, "worker": worker, "title": title}
+    return render(request, "workers/console_record_form.html", context)
