@@ -210,6 +210,7 @@ class CertificateForm(forms.ModelForm):
         model = Certificate
         fields = ["kind", "name", "level", "issuer", "issued_on", "number", "subsidy_claimed"]
         widgets = {"issued_on": _DATE["widget"]}
+        labels = {"name": _("Certificate or qualification")}
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
