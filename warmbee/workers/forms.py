@@ -37,7 +37,7 @@ class WorkerFilterForm(forms.Form):
     insured = forms.ChoiceField(label=_("Insured now"), required=False, choices=YES_NO)
     certified = forms.ChoiceField(label=_("Has a certificate"), required=False, choices=YES_NO)
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor, worker, **kwargs):
         super().__init__(*args, **kwargs)
         regions: list[Region] = filter_regions(actor, Perm.VIEW_WORKER)
         self.regions = {r.code: r for r in regions}
@@ -152,7 +152,7 @@ class UnionJoinForm(forms.Form):
     joined_on = forms.DateField(label=_("Joined"), **_DATE)
     card_no = forms.CharField(label=_("Membership card number"), max_length=40, required=False)
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor, worker, **kwargs):
         from django.db.models import Q
 
         from warmbee.accounts.scoping import scope_q
@@ -187,7 +187,7 @@ class InsuranceForm(forms.ModelForm):
         fields = ["kind", "insurer", "policy_no", "starts_on", "ends_on", "paid_by"]
         widgets = {"starts_on": _DATE["widget"], "ends_on": _DATE["widget"]}
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor, worker, **kwargs):
         super().__init__(*args, **kwargs)
 
     def _post_clean(self):
@@ -212,7 +212,7 @@ class CertificateForm(forms.ModelForm):
         widgets = {"issued_on": _DATE["widget"]}
         labels = {"name": _("Certificate or qualification")}
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor, worker, **kwargs):
         super().__init__(*args, **kwargs)
 
     def _post_clean(self):
@@ -232,7 +232,7 @@ class HonourForm(forms.ModelForm):
         fields = ["title", "level", "awarded_by", "awarded_on"]
         widgets = {"awarded_on": _DATE["widget"]}
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor, worker, **kwargs):
         super().__init__(*args, **kwargs)
 
     def _post_clean(self):
@@ -244,9 +244,51 @@ class HonourForm(forms.ModelForm):
         return services.honour_add(actor=actor, worker=worker, **self.cleaned_data)
 
 
+class UnionLeaveForm(forms.Form):
+    on = forms.DateField(label=_("Left on"), **_DATE)
+
+    def __init__(self, *args, actor, worker, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def save(self, *, actor, worker):
+        from . import services
+
+        return services.union_leave(actor=actor, worker=worker, on=self.cleaned_data["on"])
+
+
+class InsuranceEndForm(forms.Form):
+    insurance = forms.ChoiceField(label=_("Enrolment"))
+    on = forms.DateField(label=_("Ends on"), **_DATE)
+
+    def __init__(self, *args, actor, worker, **kwargs):
+        from .models import Insurance
+
+        super().__init__(*args, **kwargs)
+        open_ones = (
+            Insurance.objects.visible_to(actor, Perm.MANAGE_WORKER)
+            .filter(worker=worker, ends_on=None)
+            .order_by("starts_on")
+        )
+        self.fields["insurance"].choices = [
+            (str(i.pk), f"{i.get_kind_display()} · {i.insurer} · {i.starts_on}") for i in open_ones
+        ]
+
+    def save(self, *, actor, worker):
+        from . import services
+
+        return services.insurance_end(
+            actor=actor,
+            worker=worker,
+            insurance_id=int(self.cleaned_data["insurance"]),
+            on=self.cleaned_data["on"],
+        )
+
+
 RECORD_FORMS = {
     "union": (UnionJoinForm, _("Record union membership")),
     "insurance": (InsuranceForm, _("Record an insurance enrolment")),
     "certificate": (CertificateForm, _("Record a certificate")),
     "honour": (HonourForm, _("Record an honour")),
+    "union-leave": (UnionLeaveForm, _("Record leaving the union")),
+    "insurance-end": (InsuranceEndForm, _("Record the end of an enrolment")),
 }

@@ -669,6 +669,18 @@ def test_officer_records_membership_insurance_certificate_and_honour(as_persona,
     response = client.post(f"{base}/honour/", bad)
     assert "awarded_on" in response.context["form"].errors
     assert client.get(f"{base}/nonsense/").status_code == 404
+    # Ending them: the enrolment is chosen among the open ones; leaving the union is dated.
+    insurance = of(Insurance).get()
+    response = client.post(
+        f"{base}/insurance-end/", {"insurance": insurance.pk, "on": "2026-06-30"}
+    )
+    assert response.status_code == 302
+    insurance.refresh_from_db()
+    assert insurance.ends_on == dt.date(2026, 6, 30)
+    response = client.post(f"{base}/union-leave/", {"on": "2024-01-01"})  # before joining
+    assert "on" in response.context["form"].errors
+    assert client.post(f"{base}/union-leave/", {"on": "2026-02-01"}).status_code == 302
+    assert of(UnionMembership).get().status == "left"
     # Another district's worker: 404.
     other = f"/console/workers/{people['sibling'].pk}/records/insurance/"
     assert client.post(other, posts["insurance"]).status_code == 404

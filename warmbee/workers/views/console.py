@@ -220,7 +220,8 @@ def worker_edit(request, pk: int):
 @never_cache
 @console_required(Perm.MANAGE_WORKER)
 def worker_record_add(request, pk: int, kind: str):
-    """Record a union membership, an insurance enrolment, a certificate or an honour."""
+    """Record a union membership or its end, an insurance enrolment or its end, a certificate
+    or an honour (``forms.RECORD_FORMS``)."""
     actor = request.user
     if kind not in RECORD_FORMS:
         raise Http404
@@ -229,7 +230,7 @@ def worker_record_add(request, pk: int, kind: str):
     except NotFound:
         raise Http404 from None
     form_class, title = RECORD_FORMS[kind]
-    form = form_class(request.POST or None, actor=actor)
+    form = form_class(request.POST or None, actor=actor, worker=worker)
     if request.method == "POST" and form.is_valid():
         try:
             form.save(actor=actor, worker=worker)
