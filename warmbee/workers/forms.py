@@ -37,7 +37,7 @@ class WorkerFilterForm(forms.Form):
     insured = forms.ChoiceField(label=_("Insured now"), required=False, choices=YES_NO)
     certified = forms.ChoiceField(label=_("Has a certificate"), required=False, choices=YES_NO)
 
-    def __init__(self, *args, actor, worker, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         regions: list[Region] = filter_regions(actor, Perm.VIEW_WORKER)
         self.regions = {r.code: r for r in regions}
