@@ -125,12 +125,12 @@ def create(*, actor, kind: str, upload, mode: str, dry_run: bool) -> ImportJob:
     name = str(getattr(upload, "name", "") or "")[:200]
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > settings.IMPORT_MAX_BYTES:
-        raise tabular._too_large(settings.IMPORT_MAX_BYTES)
+        raise tabular.file_too_large(settings.IMPORT_MAX_BYTES)
     if hasattr(upload, "seek"):
         upload.seek(0)
     raw = upload.read(settings.IMPORT_MAX_BYTES + 1)
     if len(raw) > settings.IMPORT_MAX_BYTES:
-        raise tabular._too_large(settings.IMPORT_MAX_BYTES)
+        raise tabular.file_too_large(settings.IMPORT_MAX_BYTES)
     job = ImportJob(
         kind=kind,
         created_by=actor,

@@ -20,7 +20,7 @@ from warmbee.audit.services import record
 
 from . import import_jobs, tabular
 from .errors import DomainError
-from .models import ImportJob, JobStatus
+from .models import ImportJob
 
 #: Row errors shown on the page; all of them (up to IMPORT_MAX_REPORTED_ERRORS) are in the CSV.
 ERRORS_SHOWN = 200
@@ -40,6 +40,29 @@ def start_import(request, *, kind: str, upload, mode: str, dry_run: bool):
     )
     import_jobs.start(job)
     return redirect("core:import_job", pk=job.pk)
+
+
+def upload_page(request, *, importer, template: str):
+    """An import's upload page: the form, then (valid) the job's page. Callers check the
+    permission (``console_required(importer.perm)``)."""
+    from .forms import ImportForm
+    from .views import attach_error
+
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            return start_import(
+                request,
+                kind=importer.kind,
+                upload=data["file"],
+                mode=data["mode"],
+                dry_run=data["dry_run"],
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+    columns = importer.layout.columns
+    return render(request, template, {"form": form, "report": None, "columns": columns})
 
 
 def _staff(request) -> None:
@@ -127,6 +150,3 @@ def job_resume(request, pk: int):
     record(actor=request.user, action="import.resume", target=job, reason=job.file_name)
     run_import_job.enqueue(job.pk)
     return redirect("core:import_job", pk=job.pk)
-
-
-__all__ = ["JobStatus", "job_detail", "job_errors", "job_list", "job_resume", "start_import"]

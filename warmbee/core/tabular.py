@@ -1,8 +1,10 @@
 """Spreadsheet import and export: the one mechanism for every roster (R29, R41).
 
-A :class:`Layout` lists the columns. From it come a blank ``.xlsx`` template, a reader for
-``.xlsx``/``.csv`` uploads (:func:`read_table`), a row-by-row import through a Django form
-(:func:`run_import`) and formula-safe exports (:func:`export_xlsx`, :func:`export_csv`).
+A :class:`Layout` lists the columns. From it come a blank ``.xlsx`` template, a streaming
+reader for ``.xlsx``/``.csv`` uploads (:func:`open_table`; :func:`read_table` reads a small
+file whole), a row-by-row import through a Django form (:func:`run_import`, for small files;
+large rosters go through ``core.import_jobs``) and formula-safe exports (:func:`export_xlsx`,
+:func:`export_csv`).
 
 * Formulas are never evaluated. An ``.xlsx`` formula cell is a row error, and every exported
   string that Excel could run as a formula gets a leading ``'`` (R29).
@@ -310,12 +312,12 @@ def open_table(
         )
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > max_bytes:
-        raise _too_large(max_bytes)
+        raise file_too_large(max_bytes)
     if hasattr(upload, "seek"):
         upload.seek(0)
     raw = upload.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise _too_large(max_bytes)
+        raise file_too_large(max_bytes)
     if not raw:
         raise _file_error(_("The file is empty."))
     estimate: list[int] = []
@@ -338,7 +340,7 @@ def open_table(
     )
 
 
-def _too_large(max_bytes: int) -> DomainError:
+def file_too_large(max_bytes: int) -> DomainError:
     return _file_error(
         _("The file is larger than %(size)s MB; split it into smaller files.")
         % {"size": f"{max_bytes / (1024 * 1024):g}"}
@@ -369,7 +371,7 @@ def _xlsx_grid(raw: bytes, max_bytes: int, estimate: list[int]) -> Grid:
     ):
         raise _not_a_workbook() from None
     if unpacked > max_bytes * MAX_UNZIP_RATIO:
-        raise _too_large(max_bytes)
+        raise file_too_large(max_bytes)
     try:
         # data_only=False: a formula stays a formula (data_type "f") and is refused, never run.
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=False, keep_links=False)

@@ -22,15 +22,17 @@ from . import services
 from .models import Organisation, OrgKind, Outlet
 from .selectors import employers_by_name
 
+#: The company column of every roster (outlets, workers): a name, short name or credit code.
+COMPANY_COLUMN = tabular.Column(
+    "company",
+    gettext_lazy("Company"),
+    required=True,
+    width=22,
+    help=gettext_lazy("The company's name, short name or unified social credit code."),
+    example="顺丰速运（大庆）有限公司",
+)
 COLUMNS = [
-    tabular.Column(
-        "company",
-        gettext_lazy("Company"),
-        required=True,
-        width=22,
-        help=gettext_lazy("The company's name, short name or unified social credit code."),
-        example="顺丰速运（大庆）有限公司",
-    ),
+    COMPANY_COLUMN,
     tabular.Column(
         "name", gettext_lazy("Outlet"), required=True, width=20, example="顺丰萨尔图营业部"
     ),

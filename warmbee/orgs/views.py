@@ -15,8 +15,7 @@ from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import access, has_perm
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError, NotFound
-from warmbee.core.forms import ImportForm
-from warmbee.core.import_views import start_import
+from warmbee.core.import_views import upload_page
 from warmbee.core.views import attach_error, console_required
 
 from . import imports, selectors, services
@@ -77,24 +76,7 @@ def outlet_detail(request, pk: int):
 @console_required(Perm.MANAGE_ORG)
 def outlet_import(request):
     """Upload an outlet list; checked and saved as a background job (``core.import_jobs``)."""
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            return start_import(
-                request,
-                kind=imports.OutletImporter.kind,
-                upload=data["file"],
-                mode=data["mode"],
-                dry_run=data["dry_run"],
-            )
-        except DomainError as exc:
-            attach_error(form, exc)
-    return render(
-        request,
-        "orgs/outlet_import.html",
-        {"form": form, "report": None, "columns": imports.COLUMNS},
-    )
+    return upload_page(request, importer=imports.OutletImporter, template="orgs/outlet_import.html")
 
 
 @console_required(Perm.MANAGE_ORG)

@@ -27,6 +27,7 @@ from warmbee.audit.services import record
 from warmbee.core import tabular
 from warmbee.core.bulk import insert_rows
 from warmbee.core.errors import DomainError
+from warmbee.orgs.imports import COMPANY_COLUMN
 from warmbee.orgs.models import Organisation, Outlet
 from warmbee.orgs.selectors import employers_by_name
 
@@ -39,14 +40,7 @@ COLUMNS = [
     tabular.Column(
         "phone", gettext_lazy("Mobile"), required=True, text=True, width=14, example="13912345678"
     ),
-    tabular.Column(
-        "company",
-        gettext_lazy("Company"),
-        required=True,
-        width=22,
-        help=gettext_lazy("The company's name, short name or unified social credit code."),
-        example="顺丰速运（大庆）有限公司",
-    ),
+    COMPANY_COLUMN,
     tabular.Column(
         "outlet",
         gettext_lazy("Outlet"),

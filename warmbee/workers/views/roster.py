@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 
 from warmbee.accounts.roles import Perm
 from warmbee.audit.services import record
 from warmbee.core import tabular
-from warmbee.core.errors import DomainError
-from warmbee.core.forms import ImportForm
-from warmbee.core.import_views import start_import
-from warmbee.core.views import attach_error, console_required
+from warmbee.core.import_views import upload_page
+from warmbee.core.views import console_required
 
 from .. import imports
 
@@ -22,21 +19,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def roster_import(request):
     """Upload a roster; it is checked and saved as a background job (``core.import_jobs``)
     and the officer follows its progress and report on the job's page."""
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            return start_import(
-                request,
-                kind=imports.RosterImporter.kind,
-                upload=data["file"],
-                mode=data["mode"],
-                dry_run=data["dry_run"],
-            )
-        except DomainError as exc:
-            attach_error(form, exc)
-    context = {"form": form, "report": None, "columns": imports.COLUMNS}
-    return render(request, "workers/roster_import.html", context)
+    return upload_page(
+        request, importer=imports.RosterImporter, template="workers/roster_import.html"
+    )
 
 
 @console_required(Perm.MANAGE_WORKER)
