@@ -12,6 +12,11 @@ urlpatterns = [
     path("console/workers/<int:pk>/", console.worker_detail, name="console_detail"),
     path("console/workers/<int:pk>/edit/", console.worker_edit, name="console_edit"),
     path(
+        "console/workers/<int:pk>/certificates/<int:cert_pk>/",
+        console.certificate_edit,
+        name="console_certificate_edit",
+    ),
+    path(
         "console/workers/<int:pk>/records/<slug:kind>/",
         console.worker_record_add,
         name="console_record_add",

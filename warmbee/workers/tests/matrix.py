@@ -46,6 +46,17 @@ def worker_setup(ctx) -> None:
     )
 
 
+def certificate_setup(ctx) -> None:
+    import datetime as dt
+
+    from warmbee.workers.models import Certificate
+
+    worker_setup(ctx)
+    ctx["cert"] = Certificate.objects.create(
+        worker=ctx["worker"], name="快递员", issuer="鉴定中心", issued_on=dt.date(2026, 1, 5)
+    )
+
+
 def worker_state(ctx) -> dict:
     from warmbee.workers.models import Worker
 
@@ -133,6 +144,15 @@ def routes(Route) -> dict:
             _manage_detail,
             positional=True,
             setup=worker_setup,
+        ),
+        "workers:console_certificate_edit": Route(
+            "get",
+            lambda ctx: reverse(
+                "workers:console_certificate_edit", args=[ctx["worker"].pk, ctx["cert"].pk]
+            ),
+            _manage_detail,
+            positional=True,
+            setup=certificate_setup,
         ),
         "workers:console_record_add": Route(
             "get",

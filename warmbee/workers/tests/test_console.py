@@ -681,6 +681,16 @@ def test_officer_records_membership_insurance_certificate_and_honour(as_persona,
     assert "on" in response.context["form"].errors
     assert client.post(f"{base}/union-leave/", {"on": "2026-02-01"}).status_code == 302
     assert of(UnionMembership).get().status == "left"
+    # Correcting the certificate: the subsidy shows in yuan and is saved in fen.
+    cert = of(Certificate).get()
+    page = client.get(f"/console/workers/{shan.pk}/certificates/{cert.pk}/")
+    assert page.context["form"].initial["subsidy_yuan"] == 1500
+    data = {**posts["certificate"], "number": "NO-1", "subsidy_yuan": "2000"}
+    response = client.post(f"/console/workers/{shan.pk}/certificates/{cert.pk}/", data)
+    assert response.status_code == 302
+    cert.refresh_from_db()
+    assert (cert.number, cert.subsidy_fen) == ("NO-1", 200000)
+    assert AuditEvent.objects.filter(action="worker.certificate_update").count() == 1
     # Another district's worker: 404.
     other = f"/console/workers/{people['sibling'].pk}/records/insurance/"
     assert client.post(other, posts["insurance"]).status_code == 404

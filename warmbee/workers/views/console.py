@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import grant_paths, has_perm
+from warmbee.accounts.scoping import access, grant_paths, has_perm
 from warmbee.accounts.services import require_recent_auth
 from warmbee.core.errors import DomainError, NotFound
 from warmbee.core.views import attach_error, console_required
@@ -239,4 +239,34 @@ def worker_record_add(request, pk: int, kind: str):
         else:
             return redirect("workers:console_detail", pk=worker.pk)
     context = {"form": form, "worker": worker, "title": title}
+    return render(request, "workers/console_record_form.html", context)
+
+
+@never_cache
+@console_required(Perm.MANAGE_WORKER)
+def certificate_edit(request, pk: int, cert_pk: int):
+    """Correct a recorded certificate (the subsidy once it is paid, a typo in the number)."""
+    from ..forms import CertificateForm
+    from ..models import Certificate
+
+    actor = request.user
+    try:
+        worker = selectors.access_worker(actor, pk, Perm.MANAGE_WORKER)
+        cert = access(Certificate, actor, Perm.MANAGE_WORKER, pk=cert_pk, worker=worker)
+    except NotFound:
+        raise Http404 from None
+    initial = {"subsidy_yuan": cert.subsidy_fen / 100 if cert.subsidy_fen else None}
+    form = CertificateForm(
+        request.POST or None, actor=actor, worker=worker, instance=cert, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.certificate_update(
+                actor=actor, worker=worker, certificate_id=cert.pk, **form.cleaned_data
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect("workers:console_detail", pk=worker.pk)
+    context = {"form": form, "worker": worker, "title": _("Correct a certificate")}
     return render(request, "workers/console_record_form.html", context)
