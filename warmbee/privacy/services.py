@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import record
+from warmbee.core import crypto
 from warmbee.core.errors import Conflict, DomainError, Forbidden, Gone, NotFound
 from warmbee.core.pi import mask_id_number, mask_name, mask_phone
 from warmbee.regions.models import Region
@@ -350,14 +351,21 @@ def _export_path(name: str) -> Path:
 
 
 def _export_store(content: bytes) -> str:
-    """Write the file under MEDIA_ROOT with a random name, readable by the owner only."""
+    """Write the file under MEDIA_ROOT with a random name, readable by the owner only and
+    sealed with the field-encryption key, as an import's upload is: it holds ID numbers (R24)."""
     name = f"{EXPORT_DIR}/{secrets.token_hex(16)}.xlsx"
     path = _export_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
+        fh.write(crypto.seal(content, context=f"export:{name}"))
     return name
+
+
+def export_read(name: str) -> bytes:
+    """The workbook of a stored export (``OSError``/``ValueError``/``DecryptionError`` when it
+    is gone or not ours)."""
+    return crypto.unseal(_export_path(name).read_bytes(), context=f"export:{name}")
 
 
 def _export_delete(name: str) -> None:
@@ -507,8 +515,8 @@ def export_download(*, actor, request: ExportRequest) -> tuple[bytes, str]:
     with transaction.atomic():
         request = _locked(request)
         try:
-            content = _export_path(request.file).read_bytes()
-        except (OSError, ValueError):
+            content = export_read(request.file)
+        except (OSError, ValueError, crypto.DecryptionError):
             raise gone from None
         ExportRequest.objects.unscoped(reason="counter after authorisation").filter(
             pk=request.pk

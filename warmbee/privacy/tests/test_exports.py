@@ -84,6 +84,7 @@ def test_full_export_end_to_end(as_persona, personas, roster):
     assert request.status == ExportStatus.APPROVED and path.exists()
     assert re.fullmatch(r"exports/[0-9a-f]{32}\.xlsx", request.file)
     assert path.stat().st_mode & 0o077 == 0
+    assert not path.read_bytes().startswith(b"PK")  # sealed, not a readable workbook
     assert request.row_count == 3  # the district officer's scope: 龙凤区 is not in it
     assert request.expires_at == request.decided_at + dt.timedelta(hours=24)
 
@@ -278,7 +279,7 @@ def test_the_file_stays_in_the_requesters_scope(personas, roster):
     city officer approving does not lend their scope."""
     request = approve(personas, ask(personas, filters="region=230603"))
     assert request.row_count == 3
-    content = (Path(settings.MEDIA_ROOT) / request.file).read_bytes()
+    content = services.export_read(request.file)
     assert "王龙凤" not in repr(sheet_values(content)[1])
     # The filters of the list page are applied.
     narrowed = approve(personas, ask(personas, filters="q=shan"))
