@@ -8,7 +8,7 @@ import codecs
 import csv
 import io
 
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -81,17 +81,6 @@ def _own_job(request, pk: int) -> ImportJob:
         raise Http404 from None
 
 
-def _login_required(view):
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 def _context(job: ImportJob) -> dict:
     importer = import_jobs.importer_class(job.kind)
     report = import_jobs.report(job) if job.finished else None
@@ -106,7 +95,7 @@ def _context(job: ImportJob) -> dict:
     }
 
 
-@_login_required
+@login_required
 def job_list(request):
     _staff(request)
     jobs = ImportJob.objects.filter(created_by=request.user)[:50]
@@ -114,7 +103,7 @@ def job_list(request):
     return render(request, "core/import_jobs.html", {"rows": rows})
 
 
-@_login_required
+@login_required
 def job_detail(request, pk: int):
     """The job's progress (polled by htmx while it runs) and, at the end, its report."""
     job = _own_job(request, pk)
@@ -122,7 +111,7 @@ def job_detail(request, pk: int):
     return render(request, template, _context(job))
 
 
-@_login_required
+@login_required
 def job_errors(request, pk: int):
     job = _own_job(request, pk)
     buffer = io.StringIO()
@@ -138,7 +127,7 @@ def job_errors(request, pk: int):
     return response
 
 
-@_login_required
+@login_required
 @require_POST
 def job_resume(request, pk: int):
     """Resume a job whose worker stopped (the heartbeat is stale)."""
