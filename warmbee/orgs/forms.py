@@ -9,7 +9,7 @@ from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import filter_regions
 
 from .models import OrgKind
-from .selectors import employer_choices
+from .selectors import employer_choices, linkable_orgs
 
 YES_NO = [("", _("Any")), ("1", _("Yes")), ("0", _("No"))]
 
@@ -106,10 +106,9 @@ class OutletForm(forms.Form):
                 "lng": outlet.lng,
             }
         super().__init__(*args, **kwargs)
-        from warmbee.accounts.scoping import grant_paths, paths_q, scope_q
+        from warmbee.accounts.scoping import grant_paths, paths_q
         from warmbee.regions.models import Region
 
-        from .models import Organisation
         from .selectors import employers_by_name
         from .services import OUTLET_LEVELS
 
@@ -132,14 +131,8 @@ class OutletForm(forms.Form):
         self.fields["region"].choices = [("", "—")] + [
             (r.code, f"{r.name} ({r.code})") for r in self.regions.values()
         ]
-        from django.db.models import Q
-
-        bodies = (
-            Organisation.objects.unscoped(reason="unions and party organisations to choose")
-            .filter(Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG), is_active=True)
-            .order_by("name")
-        )
-        self.bodies = {str(o.pk): o for o in bodies.filter(kind__in=[OrgKind.UNION, OrgKind.PARTY])}
+        bodies = linkable_orgs(actor, OrgKind.UNION, OrgKind.PARTY)
+        self.bodies = {str(o.pk): o for o in bodies}
         for field, kind in (("union_branch", OrgKind.UNION), ("party_org", OrgKind.PARTY)):
             self.fields[field].choices = [("", "—")] + [
                 (pk, o.name) for pk, o in self.bodies.items() if o.kind == kind
@@ -193,12 +186,11 @@ class OrganisationForm(forms.Form):
     contact_phone = forms.CharField(label=_("Contact's mobile"), max_length=20, required=False)
 
     def __init__(self, *args, actor, org=None, **kwargs):
-        from django.db.models import Q
 
-        from warmbee.accounts.scoping import grant_paths, paths_q, scope_q
+        from warmbee.accounts.scoping import grant_paths, paths_q
         from warmbee.regions.models import Region
 
-        from .models import Organisation, OrgCategory
+        from .models import OrgCategory
 
         if org is not None:
             kwargs["initial"] = {
@@ -226,11 +218,7 @@ class OrganisationForm(forms.Form):
         self.fields["region"].choices = [("", "—")] + [
             (r.code, f"{r.name} ({r.code})") for r in self.regions.values()
         ]
-        parents = (
-            Organisation.objects.unscoped(reason="organisations to belong to")
-            .filter(Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG), is_active=True)
-            .order_by("kind", "name")
-        )
+        parents = linkable_orgs(actor)
         if org is not None:
             parents = parents.exclude(pk=org.pk)
         self.parents = {str(o.pk): o for o in parents}

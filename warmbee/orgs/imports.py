@@ -13,14 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import authorize, grant_paths, paths_q, scope_q
+from warmbee.accounts.scoping import authorize, grant_paths, paths_q
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError
 from warmbee.regions.models import Region
 
 from . import services
 from .models import Organisation, OrgKind, Outlet
-from .selectors import employers_by_name
+from .selectors import employers_by_name, linkable_orgs
 
 #: The company column of every roster (outlets, workers): a name, short name or credit code.
 COMPANY_COLUMN = tabular.Column(
@@ -101,12 +101,7 @@ class OutletImporter:
         self._companies = employers_by_name()
         # Union branches and party organisations the officer can see, and national ones.
         self._orgs: dict[tuple[str, str], Organisation | None] = {}
-        bodies = Organisation.objects.unscoped(reason="unions and party organisations by name")
-        for org in bodies.filter(
-            Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG),
-            kind__in=[OrgKind.UNION, OrgKind.PARTY],
-            is_active=True,
-        ):
+        for org in linkable_orgs(actor, OrgKind.UNION, OrgKind.PARTY):
             for name in filter(None, (org.name, org.short_name)):
                 key = (org.kind, name.casefold())
                 # A name two organisations share is ambiguous: None, and the row says so.

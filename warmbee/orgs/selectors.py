@@ -89,3 +89,17 @@ def employers_by_name() -> dict[str, Organisation]:
             if name:
                 lookup.setdefault(name.casefold(), org)
     return lookup
+
+
+def linkable_orgs(actor, *kinds: str) -> QuerySet[Organisation]:
+    """Active organisations the actor may link a record to (a parent, an outlet's union branch
+    or party organisation, a worker's union): those in the actor's ``VIEW_ORG`` scope and the
+    national ones, optionally of the given kinds, by name."""
+    from warmbee.accounts.scoping import scope_q
+
+    qs = Organisation.objects.unscoped(reason="organisations to link to").filter(
+        Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG), is_active=True
+    )
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.order_by("kind", "name")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import filter_regions
 from warmbee.core.validators import normalize_mobile
-from warmbee.orgs.selectors import employer_choices
+from warmbee.orgs.selectors import employer_choices, linkable_orgs
 from warmbee.regions.models import Region
 
 from .models import WorkerKind, WorkerStatus
@@ -153,18 +153,11 @@ class UnionJoinForm(forms.Form):
     card_no = forms.CharField(label=_("Membership card number"), max_length=40, required=False)
 
     def __init__(self, *args, actor, worker, **kwargs):
-        from django.db.models import Q
 
-        from warmbee.accounts.scoping import scope_q
-        from warmbee.orgs.models import Organisation, OrgKind
+        from warmbee.orgs.models import OrgKind
 
         super().__init__(*args, **kwargs)
-        branches = (
-            Organisation.objects.unscoped(reason="union branches to choose")
-            .filter(Q(region__path="/") | scope_q(actor, Perm.VIEW_ORG))
-            .filter(kind=OrgKind.UNION, is_active=True)
-            .order_by("name")
-        )
+        branches = linkable_orgs(actor, OrgKind.UNION)
         self.branches = {str(o.pk): o for o in branches}
         self.fields["branch"].choices = [("", "—")] + [
             (pk, o.name) for pk, o in self.branches.items()
