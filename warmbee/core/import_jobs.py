@@ -122,6 +122,7 @@ def create(*, actor, kind: str, upload, mode: str, dry_run: bool) -> ImportJob:
     cls = importer_class(kind)
     if mode not in (tabular.ALL_OR_NOTHING, tabular.VALID_ONLY):
         raise ValueError(f"Unknown import mode: {mode!r}")
+    tabular.file_extension(upload)  # refused on the form, before anything is stored
     name = str(getattr(upload, "name", "") or "")[:200]
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > settings.IMPORT_MAX_BYTES:
@@ -131,6 +132,8 @@ def create(*, actor, kind: str, upload, mode: str, dry_run: bool) -> ImportJob:
     raw = upload.read(settings.IMPORT_MAX_BYTES + 1)
     if len(raw) > settings.IMPORT_MAX_BYTES:
         raise tabular.file_too_large(settings.IMPORT_MAX_BYTES)
+    if not raw:
+        raise DomainError(_("The file is empty."), code="import_file", field="file")
     job = ImportJob(
         kind=kind,
         created_by=actor,

@@ -294,14 +294,9 @@ class StreamTable:
         self.close()
 
 
-def open_table(
-    upload: Any, layout: Layout, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
-) -> StreamTable:
-    """Open an ``.xlsx`` or ``.csv`` upload and check its header; the rows are read lazily.
-
-    A file-level problem raises ``DomainError(code="import_file")`` here or, for a sheet that
-    breaks half-way, while iterating ``rows``. Use as a context manager so the workbook closes.
-    """
+def file_extension(upload: Any) -> str:
+    """``.xlsx`` or ``.csv`` from the upload's name, or the file-level error that says what
+    to upload instead."""
     name = str(getattr(upload, "name", "") or "")
     extension = os.path.splitext(name.lower())[1]
     if extension not in (".xlsx", ".csv"):
@@ -310,6 +305,18 @@ def open_table(
                 "Upload an Excel workbook (.xlsx) or a CSV file; save older .xls files as .xlsx first."
             )
         )
+    return extension
+
+
+def open_table(
+    upload: Any, layout: Layout, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
+) -> StreamTable:
+    """Open an ``.xlsx`` or ``.csv`` upload and check its header; the rows are read lazily.
+
+    A file-level problem raises ``DomainError(code="import_file")`` here or, for a sheet that
+    breaks half-way, while iterating ``rows``. Use as a context manager so the workbook closes.
+    """
+    extension = file_extension(upload)
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > max_bytes:
         raise file_too_large(max_bytes)

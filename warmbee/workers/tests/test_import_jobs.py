@@ -303,3 +303,17 @@ def test_a_rerun_that_changes_nothing_says_so(as_persona, registry):
     body = response.content.decode()
     assert response.context["job"].unchanged == 3
     assert "无需保存" in body and "未保存任何内容" not in body
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [("roster.txt", b"hello", ".xlsx"), ("roster.csv", b"", "空文件")],
+)
+def test_wrong_kind_of_file_is_refused_on_the_form(as_persona, registry, name, content, message):
+    upload = SimpleUploadedFile(name, content)
+    response = as_persona("district_officer").post(
+        "/console/workers/import/", {"file": upload, "mode": "valid_only"}
+    )
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors["file"])
+    assert ImportJob.objects.count() == 0
