@@ -129,7 +129,8 @@ def test_audit_rows_never_hold_the_id_number_or_mobile(as_persona, personas, ros
     events = AuditEvent.objects.filter(action__startswith="privacy.export")
     assert events.count() == 4
     for event in events.values():
-        text = repr(event)
+        # The chain's hex hashes are not personal data and can contain 11 digits by chance.
+        text = repr({k: v for k, v in event.items() if k not in ("hash", "prev_hash")})
         assert ID not in text and ID.lower() not in text, event["action"]
         assert not MOBILE.search(text), event["action"]
     first = events.get(action="privacy.export_request")
