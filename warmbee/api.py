@@ -76,9 +76,13 @@ def on_http_error(request, exc: HttpError):
 
 def register_routers() -> None:
     from warmbee.accounts.api import router as accounts_router
+    from warmbee.aid.api import router as aid_router
     from warmbee.audit.api import router as audit_router
+    from warmbee.casework.api import router as casework_router
+    from warmbee.civic.api import router as civic_router
     from warmbee.notify.api import router as notify_router
     from warmbee.orgs.api import router as orgs_router
+    from warmbee.points.api import router as points_router
     from warmbee.privacy.api import router as privacy_router
     from warmbee.regions.api import router as regions_router
     from warmbee.stations.api import router as stations_router
@@ -93,6 +97,10 @@ def register_routers() -> None:
     api.add_router("/workers", workers_router)
     api.add_router("/notify", notify_router)
     api.add_router("/privacy", privacy_router)
+    api.add_router("/civic", civic_router)
+    api.add_router("/points", points_router)
+    api.add_router("/casework", casework_router)
+    api.add_router("/aid", aid_router)
 
 
 register_routers()

@@ -124,6 +124,10 @@ INSTALLED_APPS = [
     "warmbee.orgs",
     "warmbee.workers",
     "warmbee.stations",
+    "warmbee.civic",
+    "warmbee.points",
+    "warmbee.casework",
+    "warmbee.aid",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,10 @@ urlpatterns = [
     path("", include("warmbee.workers.urls")),
     path("", include("warmbee.notify.urls")),
     path("", include("warmbee.privacy.urls")),
+    path("", include("warmbee.civic.urls")),
+    path("", include("warmbee.points.urls")),
+    path("", include("warmbee.casework.urls")),
+    path("", include("warmbee.aid.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through WarmBee's own login (lockout, audit, MFA), never its own form.
     path(

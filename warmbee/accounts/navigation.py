@@ -26,6 +26,14 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("Data requests"), reverse("privacy:console_requests")))
     if user.holds(Perm.EXPORT_PI) or user.holds(Perm.APPROVE_EXPORT):
         items.append((_("Exports"), reverse("privacy:console_exports")))
+    # --- civic ---
+
+    # --- points ---
+
+    # --- casework ---
+
+    # --- aid ---
+
     if user.holds(Perm.CHECK_IN):
         items.append((_("My data"), reverse("workers:me_data")))
     if user.holds(Perm.VIEW_USER):

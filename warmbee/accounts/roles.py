@@ -82,6 +82,14 @@ class Perm:
     # Coverage figures (counts only, no personal data).
     VIEW_COVERAGE = "workers.view_coverage"
 
+    # --- civic (snap-and-report) -------------------------------------------------------------
+
+    # --- points ------------------------------------------------------------------------------
+
+    # --- casework ----------------------------------------------------------------------------
+
+    # --- aid ---------------------------------------------------------------------------------
+
 
 _OFFICER = {
     Perm.VIEW_USER,
@@ -132,6 +140,25 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     # The system administrator runs the Django admin over reference data, no business data.
     Role.SYSTEM_ADMIN: frozenset({Perm.ADMIN_SITE}),
 }
+
+
+def _extend(grants: dict[str, set[str]]) -> None:
+    """Add an app's permissions to the roles above (each app keeps its grants in one block)."""
+    for role, perms in grants.items():
+        ROLE_PERMS[role] = ROLE_PERMS[role] | frozenset(perms)
+
+
+# --- civic (snap-and-report) -----------------------------------------------------------------
+
+
+# --- points ----------------------------------------------------------------------------------
+
+
+# --- casework --------------------------------------------------------------------------------
+
+
+# --- aid -------------------------------------------------------------------------------------
+
 
 # Which roles a holder of each role may grant (always within their own scope).
 GRANTABLE: dict[str, frozenset[str]] = {

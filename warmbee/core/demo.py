@@ -20,6 +20,10 @@ BUILDERS = [
     "warmbee.orgs.demo.build",
     "warmbee.stations.demo.build",
     "warmbee.workers.demo.build",
+    "warmbee.civic.demo.build",
+    "warmbee.points.demo.build",
+    "warmbee.casework.demo.build",
+    "warmbee.aid.demo.build",
     "warmbee.workers.demo.count_coverage",  # last: it counts what the others made
 ]
 

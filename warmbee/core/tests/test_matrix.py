@@ -225,9 +225,13 @@ ROUTES: dict[str, Route] = {
 
 def _app_routes() -> dict[str, Route]:
     """Apps keep their rows of the matrix beside their tests (``<app>/tests/matrix.py``)."""
+    from warmbee.aid.tests.matrix import routes as aid_routes
+    from warmbee.casework.tests.matrix import routes as casework_routes
+    from warmbee.civic.tests.matrix import routes as civic_routes
     from warmbee.core.tests.matrix import routes as import_routes
     from warmbee.notify.tests.matrix import routes as notify_routes
     from warmbee.orgs.tests.matrix import routes as org_routes
+    from warmbee.points.tests.matrix import routes as points_routes
     from warmbee.privacy.tests.matrix import routes as privacy_routes
     from warmbee.stations.tests.matrix import routes as station_routes
     from warmbee.workers.tests.matrix import routes as worker_routes
@@ -239,6 +243,10 @@ def _app_routes() -> dict[str, Route]:
         **notify_routes(Route),
         **privacy_routes(Route),
         **import_routes(Route),
+        **civic_routes(Route),
+        **points_routes(Route),
+        **casework_routes(Route),
+        **aid_routes(Route),
     }
 
 

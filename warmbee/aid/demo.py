@@ -1,0 +1,7 @@
+"""Demo data for aid (``manage.py demo``)."""
+
+from __future__ import annotations
+
+
+def build(ctx) -> None:
+    """Nothing yet."""

@@ -1,0 +1,1 @@
+"""The aid app: aid programmes: eligibility, applications, maker-checker review, disbursement ledger."""
