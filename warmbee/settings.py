@@ -423,3 +423,18 @@ OTP_GLOBAL_PER_MINUTE = env_int("OTP_GLOBAL_PER_MINUTE", 300)
 DATA_REQUEST_DAYS = env_int("DATA_REQUEST_DAYS", 15)
 # Hours an approved full personal-data export can be downloaded before it is deleted (R29).
 EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)
+
+# --- grid areas, inbox, deadlines, schedule (civic-base) -------------------------------------
+
+
+# --- civic (snap-and-report) ---------------------------------------------------------------------
+
+
+# --- points --------------------------------------------------------------------------------------
+
+
+# --- casework ------------------------------------------------------------------------------------
+
+
+# --- aid -----------------------------------------------------------------------------------------
+
