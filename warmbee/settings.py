@@ -388,6 +388,9 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 # A worker's repeated scans at one station within this many minutes count as one check-in.
 STATION_CHECKIN_INTERVAL_MINUTES = env_int("STATION_CHECKIN_INTERVAL_MINUTES", 120)
+# Minutes the check-in page's signed pass lets its button check in through the API without the
+# session (ADR 0017); disabling an account stops new passes at once, old ones expire by this.
+STATION_CHECKIN_PASS_MINUTES = env_int("STATION_CHECKIN_PASS_MINUTES", 10)
 # Live occupancy counts the check-ins of the last this-many minutes.
 STATION_OCCUPANCY_WINDOW_MINUTES = env_int("STATION_OCCUPANCY_WINDOW_MINUTES", 60)
 # How often each process looks for station changes to refresh its in-memory finder index.

@@ -11,9 +11,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.core import signing
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import Perm
@@ -593,26 +595,97 @@ def station_photo_delete(*, actor, station: Station, photo: StationPhoto) -> Non
 
 
 # --- workers at the station ----------------------------------------------------------------------
+CHECKIN_PASS_SALT = "warmbee.stations.checkin-pass"
+
+
+def _checkin_sql() -> tuple[str, str]:
+    """One statement that checks in unless the worker did so within the interval (and the
+    station is public), and the read that tells a repeat from a missing station."""
+    # Only the models' own table names are formatted in; every value is a parameter.
+    checkin, station = CheckIn._meta.db_table, Station._meta.db_table
+    insert = (
+        f'INSERT INTO "{checkin}" ("station_id", "user_id", "created_at") '  # noqa: S608
+        f'SELECT s."id", %s, %s FROM "{station}" s '
+        f'WHERE s."code" = %s AND s."is_public" AND s."is_active" AND (%s IS NULL OR s."id" = %s) '
+        f'AND NOT EXISTS (SELECT 1 FROM "{checkin}" c WHERE c."user_id" = %s '
+        f'AND c."station_id" = s."id" AND c."created_at" > %s) '
+        f'RETURNING "id", "station_id"'
+    )
+    earlier = (
+        f'SELECT c."id", c."station_id", c."created_at" FROM "{checkin}" c '  # noqa: S608
+        f'JOIN "{station}" s ON s."id" = c."station_id" '
+        f'WHERE s."code" = %s AND s."is_public" AND s."is_active" AND c."user_id" = %s '
+        f'AND c."created_at" > %s ORDER BY c."created_at" DESC LIMIT 1'
+    )
+    return insert, earlier
+
+
+def _checkin_write(*, user_id: int, code: str, station_id: int | None = None) -> CheckIn:
+    """The check-in write both paths share: one conditional ``INSERT … SELECT`` in one short
+    transaction, so a repeat scan inside the interval inserts nothing and returns the earlier
+    row (``_state.adding`` tells which). On SQLite the write queue makes it exact; on
+    PostgreSQL two scans in the same millisecond could both count, which only costs a visit."""
+    now = timezone.now()
+    since = now - dt.timedelta(minutes=settings.STATION_CHECKIN_INTERVAL_MINUTES)
+    ops = connection.ops
+    at, after = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(since)
+    insert, earlier = _checkin_sql()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(insert, [user_id, at, code, station_id, station_id, user_id, after])
+        row = cursor.fetchone()
+        if row is not None:
+            checkin = CheckIn(id=row[0], station_id=row[1], user_id=user_id, created_at=now)
+            checkin._state.adding = True  # created by this call
+            return checkin
+        cursor.execute(earlier, [code, user_id, after])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(_("Not found."))
+    found = CheckIn.from_db(connection.alias, ["id", "station_id", "created_at"], row)
+    found.user_id = user_id
+    at = found.created_at
+    if isinstance(at, str):  # SQLite's UTC text
+        at = parse_datetime(at)
+    found.created_at = at if timezone.is_aware(at) else at.replace(tzinfo=dt.UTC)
+    found._state.adding = False
+    return found
+
+
 def checkin_record(*, actor, station: Station) -> tuple[CheckIn, bool]:
     """Check ``actor`` in; a repeat within the interval returns the earlier check-in."""
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden(_("Log in to check in."))
     if not actor.holds(Perm.CHECK_IN):
         raise Forbidden(_("Only registered workers can check in."), code="not_a_worker")
-    if not (station.is_active and station.is_public):
-        raise NotFound(_("Not found."))
-    now = timezone.now()
-    since = now - dt.timedelta(minutes=settings.STATION_CHECKIN_INTERVAL_MINUTES)
-    with transaction.atomic():
-        earlier = (
-            CheckIn.objects.unscoped(reason="the worker's own check-ins")
-            .filter(user=actor, station=station, created_at__gt=since)
-            .order_by("-created_at")
-            .first()
+    checkin = _checkin_write(user_id=actor.pk, code=station.code, station_id=station.pk)
+    return checkin, checkin._state.adding
+
+
+def checkin_pass_issue(*, actor, station: Station) -> str:
+    """A signed pass for the check-in page's button: this worker, this station, for
+    ``STATION_CHECKIN_PASS_MINUTES``. It lets the API check in without loading the session,
+    the account and its grants (ADR 0017); it is only given to a worker at a public station."""
+    if not getattr(actor, "is_authenticated", False) or not actor.holds(Perm.CHECK_IN):
+        raise Forbidden(_("Only registered workers can check in."), code="not_a_worker")
+    return signing.dumps([actor.pk, station.pk], salt=CHECKIN_PASS_SALT, compress=False)
+
+
+def checkin_pass_read(token: str) -> tuple[int, int] | None:
+    """``(user id, station id)`` of a valid, unexpired pass; None otherwise."""
+    try:
+        user_id, station_id = signing.loads(
+            token, salt=CHECKIN_PASS_SALT, max_age=settings.STATION_CHECKIN_PASS_MINUTES * 60
         )
-        if earlier is not None:
-            return earlier, False
-        return CheckIn.objects.create(station=station, user=actor, created_at=now), True
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not (isinstance(user_id, int) and isinstance(station_id, int)):
+        return None
+    return user_id, station_id
+
+
+def checkin_by_pass(*, user_id: int, station_id: int, code: str) -> CheckIn:
+    """Check in the pass's worker at the station it was issued for (``code`` must match)."""
+    return _checkin_write(user_id=user_id, code=code, station_id=station_id)
 
 
 FEEDBACK_LIMIT_PER_HOUR = 10

@@ -9,9 +9,11 @@ import threading
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from warmbee.accounts.roles import Role
 from warmbee.audit.models import AuditEvent
+from warmbee.core.errors import Forbidden
 from warmbee.stations import finder, services
 from warmbee.stations.models import CheckIn, Feedback, Station
 
@@ -181,6 +183,79 @@ def test_checkin_api_reports_occupancy(as_persona, make_station):
     response = as_persona("courier").post(reverse("api:checkin_create", args=[station.code]))
     assert response.status_code == 200
     assert response.json()["created"] is True and response.json()["occupancy"] == 1
+
+
+def _page_pass(client, station) -> str:
+    """The check-in pass the check-in page hands its button."""
+    import re
+
+    body = client.get(reverse("stations:checkin", args=[station.code])).content.decode()
+    return re.search(r'data-pass="([^"]+)"', body).group(1)
+
+
+def test_checkin_with_the_page_pass_needs_no_session(as_persona, client, make_station, personas):
+    station = make_station()
+    token = _page_pass(as_persona("courier"), station)
+    api = reverse("api:checkin_create", args=[station.code])
+    # A client with no cookies at all: the pass alone identifies the worker.
+    first = client.post(api, HTTP_AUTHORIZATION=f"Bearer {token}")
+    again = client.post(api, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert first.status_code == 200 and again.status_code == 200
+    assert first.json()["created"] is True and again.json()["created"] is False
+    assert first.json()["at"] == again.json()["at"] and again.json()["occupancy"] == 1
+    row = CheckIn.objects.unscoped(reason="test").get(station=station)
+    assert row.user == personas["courier"]
+    assert "Set-Cookie" not in first.headers
+
+
+def test_checkin_pass_is_bound_to_its_station_and_expires(client, make_station, personas):
+    station, other = make_station(), make_station()
+    token = services.checkin_pass_issue(actor=personas["courier"], station=station)
+    elsewhere = client.post(
+        reverse("api:checkin_create", args=[other.code]), HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert elsewhere.status_code == 404
+    forged = client.post(
+        reverse("api:checkin_create", args=[station.code]),
+        HTTP_AUTHORIZATION=f"Bearer {token[:-2]}xx",
+    )
+    assert forged.status_code == 401
+    with freeze_time(timezone.now() + dt.timedelta(minutes=11)):
+        expired = client.post(
+            reverse("api:checkin_create", args=[station.code]),
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+    assert expired.status_code == 401
+    assert CheckIn.objects.unscoped(reason="test").count() == 0
+
+
+def test_checkin_pass_only_for_workers_and_not_at_closed_down_stations(
+    as_persona, client, make_station, personas
+):
+    station = make_station()
+    page = as_persona("district_officer").get(reverse("stations:checkin", args=[station.code]))
+    assert b"data-pass" not in page.content
+    with pytest.raises(Forbidden):
+        services.checkin_pass_issue(actor=personas["district_officer"], station=station)
+    token = services.checkin_pass_issue(actor=personas["courier"], station=station)
+    Station.objects.unscoped(reason="test").filter(pk=station.pk).update(is_public=False)
+    response = client.post(
+        reverse("api:checkin_create", args=[station.code]), HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert response.status_code == 404
+    assert CheckIn.objects.unscoped(reason="test").count() == 0
+
+
+def test_checkin_pass_and_session_paths_share_the_interval(as_persona, client, make_station):
+    station = make_station()
+    courier = as_persona("courier")
+    assert courier.post(reverse("stations:checkin", args=[station.code])).status_code == 302
+    token = _page_pass(courier, station)
+    answer = client.post(
+        reverse("api:checkin_create", args=[station.code]), HTTP_AUTHORIZATION=f"Bearer {token}"
+    ).json()
+    assert answer["created"] is False
+    assert CheckIn.objects.unscoped(reason="test").count() == 1
 
 
 def test_feedback_rating_and_problem(as_persona, make_station):

@@ -149,7 +149,10 @@ def checkin(request, code: str):
                 % {"time": f"{local:%H:%M}"},
             )
         return redirect("stations:detail", code=station.code)
-    return render(request, "stations/checkin.html", {"station": station, "is_worker": is_worker})
+    context = {"station": station, "is_worker": is_worker}
+    if is_worker:
+        context["checkin_pass"] = services.checkin_pass_issue(actor=request.user, station=station)
+    return render(request, "stations/checkin.html", context)
 
 
 @require_http_methods(["GET", "POST"])
