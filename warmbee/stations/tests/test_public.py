@@ -208,6 +208,13 @@ def test_checkin_with_the_page_pass_needs_no_session(as_persona, client, make_st
     assert "Set-Cookie" not in first.headers
 
 
+def test_checkin_page_gives_its_button_translated_answers(as_persona, make_station):
+    station = make_station()
+    body = as_persona("courier").get(reverse("stations:checkin", args=[station.code]))
+    created = body.content.decode().split('data-created="')[1].split('"')[0]
+    assert "%(time)s" in created and "Welcome" not in created
+
+
 def test_checkin_pass_is_bound_to_its_station_and_expires(client, make_station, personas):
     station, other = make_station(), make_station()
     token = services.checkin_pass_issue(actor=personas["courier"], station=station)

@@ -152,6 +152,9 @@ def checkin(request, code: str):
     context = {"station": station, "is_worker": is_worker}
     if is_worker:
         context["checkin_pass"] = services.checkin_pass_issue(actor=request.user, station=station)
+        # The button's answers, filled in by checkin.js (the same words as the form's).
+        context["said_created"] = _("Checked in at %(time)s. Welcome!")
+        context["said_repeat"] = _("You already checked in here at %(time)s; it counts once.")
     return render(request, "stations/checkin.html", context)
 
 
