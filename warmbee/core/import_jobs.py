@@ -61,6 +61,7 @@ logger = logging.getLogger(__name__)
 IMPORTERS = {
     "workers.roster": "warmbee.workers.imports.RosterImporter",
     "orgs.outlets": "warmbee.orgs.imports.OutletImporter",
+    "stations.stations": "warmbee.stations.imports.StationImporter",
 }
 BATCH = 1000
 ACTIONS = ("created", "updated", "unchanged")

@@ -2,9 +2,8 @@
 
 A :class:`Layout` lists the columns. From it come a blank ``.xlsx`` template, a streaming
 reader for ``.xlsx``/``.csv`` uploads (:func:`open_table`; :func:`read_table` reads a small
-file whole), a row-by-row import through a Django form (:func:`run_import`, for small files;
-large rosters go through ``core.import_jobs``) and formula-safe exports (:func:`export_xlsx`,
-:func:`export_csv`).
+file whole) that ``core.import_jobs`` imports through, and formula-safe exports
+(:func:`export_xlsx`, :func:`export_csv`).
 
 * Formulas are never evaluated. An ``.xlsx`` formula cell is a row error, and every exported
   string that Excel could run as a formula gets a leading ``'`` (R29).
@@ -26,14 +25,13 @@ import logging
 import os
 import re
 import zipfile
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -65,7 +63,6 @@ EXCEL_MAX_CELL = 32767
 ALL_OR_NOTHING = "all_or_nothing"
 VALID_ONLY = "valid_only"
 Mode = Literal["all_or_nothing", "valid_only"]
-Outcome = Literal["created", "updated"]
 
 TEXT_FORMAT = "@"
 _BOLD = Font(bold=True)
@@ -604,143 +601,10 @@ class ImportReport:
     written: bool
 
     @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
     def failed_rows(self) -> int:
         return len({e.row for e in self.errors})
 
-    def as_dict(self) -> dict:
-        return {
-            "total": self.total,
-            "valid": self.valid,
-            "created": self.created,
-            "updated": self.updated,
-            "dry_run": self.dry_run,
-            "mode": self.mode,
-            "written": self.written,
-            "errors": [
-                {"row": e.row, "column": e.column, "message": e.message} for e in self.errors
-            ],
-        }
 
-    def errors_csv(self) -> bytes:
-        """The row errors as a CSV to download (UTF-8 with BOM, so Excel reads Chinese)."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([_("Row"), _("Column"), _("Message")])
-        for error in self.errors:
-            writer.writerow([error.row, neutralise(error.column), neutralise(error.message)])
-        return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
-
-
-class _Rollback(Exception):
-    """Raised inside the import transaction to undo it (dry run, or all-or-nothing failure)."""
-
-
-def run_import(
-    *,
-    table: Table,
-    form_class: type,
-    apply_row: Callable[[dict, int], Outcome],
-    mode: Mode,
-    dry_run: bool,
-    key: Callable[[dict], Hashable | None] | None = None,
-    form_kwargs: dict | None = None,
-    finish: Callable[[], None] | None = None,
-) -> ImportReport:
-    """Validate every row with ``form_class``, then write the valid ones with ``apply_row``.
-
-    ``all_or_nothing``: any row error means nothing is written. ``valid_only``: good rows are
-    written, each in its own savepoint, and failing rows reported. A dry run writes nothing but
-    runs ``apply_row`` in a transaction that is always rolled back, so its errors show too.
-    ``key(cleaned_data)`` gives a row's natural key; a repeated key is a row error.
-    ``form_kwargs`` go to every form (e.g. the actor, to limit choices to their scope).
-    ``finish()``, when given, runs inside the same transaction after the last row, so an
-    ``apply_row`` may only collect rows and ``finish`` write them in bulk; a ``DomainError``
-    from it rolls everything back and is reported against the file.
-    """
-    if mode not in (ALL_OR_NOTHING, VALID_ONLY):
-        raise ValueError(f"Unknown import mode: {mode!r}")
-    errors: list[RowError] = []
-    valid_rows: list[tuple[int, dict]] = []
-    seen: dict[Hashable, int] = {}
-    for row in table.rows:
-        row_errors = list(row.errors)
-        flagged = {e.column for e in row_errors}
-        form = form_class(data=row.values, **(form_kwargs or {}))
-        if not form.is_valid():
-            for name, messages in form.errors.items():
-                column = "" if name == NON_FIELD_ERRORS else table.header(name)
-                if column and column in flagged:
-                    continue  # the reader already said what is wrong with this cell
-                row_errors.extend(RowError(row.number, column, str(m)) for m in messages)
-        if not row_errors and key is not None:
-            natural_key = key(form.cleaned_data)
-            if natural_key is not None:
-                if natural_key in seen:
-                    row_errors.append(
-                        RowError(
-                            row.number,
-                            "",
-                            _("Duplicate of row %(row)s.") % {"row": seen[natural_key]},
-                        )
-                    )
-                else:
-                    seen[natural_key] = row.number
-        if row_errors:
-            errors.extend(row_errors)
-        else:
-            valid_rows.append((row.number, form.cleaned_data))
-
-    counts = {"created": 0, "updated": 0}
-    written = False
-    refuse_writing = mode == ALL_OR_NOTHING and bool(errors)
-    if valid_rows and (dry_run or not refuse_writing):
-        apply_errors: list[RowError] = []
-        try:
-            with transaction.atomic():
-                for number, data in valid_rows:
-                    try:
-                        with transaction.atomic():
-                            outcome = apply_row(data, number)
-                    except DomainError as exc:
-                        known = table.layout.column(exc.field or "")
-                        column = table.header(known.key) if known else ""
-                        apply_errors.append(RowError(number, column, str(exc.message)))
-                        continue
-                    if outcome not in counts:
-                        raise ValueError(f"apply_row returned {outcome!r}")
-                    counts[outcome] += 1
-                if dry_run or (mode == ALL_OR_NOTHING and apply_errors):
-                    raise _Rollback
-                if finish is not None:
-                    try:
-                        finish()
-                    except DomainError as exc:
-                        apply_errors.append(RowError(0, "", str(exc.message)))
-                        raise _Rollback from None
-            written = sum(counts.values()) > 0
-        except _Rollback:
-            if not dry_run:
-                counts = {"created": 0, "updated": 0}
-            written = False
-        errors.extend(apply_errors)
-    errors.sort(key=lambda e: e.row)
-    return ImportReport(
-        total=len(table.rows),
-        valid=len(valid_rows),
-        created=counts["created"],
-        updated=counts["updated"],
-        errors=errors,
-        dry_run=dry_run,
-        mode=mode,
-        written=written,
-    )
-
-
-# --- exporting (R29) ----------------------------------------------------------------------------
 def _exported_by(watermark: str) -> str:
     return _("Exported by: %(watermark)s") % {"watermark": watermark}
 
@@ -813,7 +677,6 @@ __all__ = [
     "export_xlsx",
     "neutralise",
     "read_table",
-    "run_import",
     "template_xlsx",
 ]
 

@@ -1,6 +1,6 @@
 """The station spreadsheet: the import and export layout, the row form and the row upsert.
 
-Built on ``core.tabular`` (ADR 0006); used by the officer console.
+Built on ``core.tabular`` (ADR 0006) and imported through ``core.import_jobs`` (ADR 0010).
 """
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import authorize
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError
 from warmbee.regions.models import Region
@@ -231,68 +232,186 @@ def row_key(data: dict):
     return (data["region"].pk, data["name"], data["address"])
 
 
-def apply_row_for(actor):
-    """``apply_row`` for ``run_import``: create, or update the station with the same key."""
+class StationImporter:
+    """The station list for ``core.import_jobs`` (R41): the row form checks each row, then
+    scope, region level, repeats within the file and — for new stations — the hours; a row
+    matches the station with the same name and address in the same region, so importing the
+    list (or an export of it) again updates instead of duplicating."""
 
-    def apply_row(data: dict, number: int) -> str:
-        region = data["region"]
-        opens, closes = data.get("opens"), data.get("closes")
-        always_open = data.get("always_open")
-        weekly = every_day(opens, closes) if opens and closes else []
-        existing = (
-            Station.objects.visible_to(actor, Perm.MANAGE_STATION)
-            .filter(region=region, name=data["name"], address=data["address"])
-            .order_by("pk")
-            .first()
-        )
-        if existing is None:
-            if not always_open and not weekly:
-                raise DomainError(HOURS_MESSAGE, code="required", field="opens")
-            services.station_create(
-                actor=actor,
-                name=data["name"],
-                address=data["address"],
-                region=region,
-                lat=data["lat"],
-                lng=data["lng"],
-                kind=data["kind"] or Kind.WARMBEE,
-                tier=data["tier"],
-                host_org_name=data["host_org_name"],
-                seats=data["seats"] or 0,
-                phone=data["phone"],
-                is_public=True if data["is_public"] is None else data["is_public"],
-                always_open=bool(always_open),
-                weekly_hours=[] if always_open else weekly,
-                amenities=data["amenities"] or [],
+    kind = "stations.stations"
+    layout = IMPORT_LAYOUT
+    perm = Perm.MANAGE_STATION
+    title = gettext_lazy("Import stations")
+    page = "stations:console_import"
+
+    def __init__(self, actor):
+        self.actor = actor
+        self._seen: dict[tuple, int] = {}
+        self._marks = _watermark_prefixes()
+
+    @classmethod
+    def authorize(cls, actor) -> None:
+        authorize(actor, cls.perm)
+
+    def _is_mark(self, row: tabular.TableRow) -> bool:
+        """An export's last line ("Exported by …"): skipped when the export is imported."""
+        first = row.values.get("name", "").casefold()
+        others = [v for k, v in row.values.items() if k != "name"]
+        return not any(others) and any(first.startswith(p) for p in self._marks)
+
+    def check(self, rows: list[tabular.TableRow], header) -> tuple[list, list]:
+        errors: list[tabular.RowError] = []
+        cleaned: list[tuple[int, dict]] = []
+        for row in rows:
+            if row.errors or self._is_mark(row):
+                continue  # the reader's errors are reported by the engine
+            form = StationRowForm(data=row.values)
+            if not form.is_valid():
+                for name, messages in form.errors.items():
+                    column = "" if name == NON_FIELD_ERRORS else header(name)
+                    errors.extend(tabular.RowError(row.number, column, str(m)) for m in messages)
+                continue
+            data = form.cleaned_data
+            try:
+                authorize(self.actor, Perm.MANAGE_STATION, region=data["region"])
+                services.check_station_region(data["region"])
+            except DomainError as exc:
+                errors.append(tabular.RowError(row.number, header("region"), str(exc.message)))
+                continue
+            key = row_key(data)
+            if key in self._seen:
+                message = _("Duplicate of row %(row)s.") % {"row": self._seen[key]}
+                errors.append(tabular.RowError(row.number, "", message))
+                continue
+            self._seen[key] = row.number
+            cleaned.append((row.number, data))
+        existing = self._existing([data for _n, data in cleaned])
+        records = []
+        for number, data in cleaned:
+            station = existing.get(row_key(data))
+            opens, closes = data.get("opens"), data.get("closes")
+            weekly = every_day(opens, closes) if opens and closes else []
+            always_open = data.get("always_open")
+            needs_hours = (station is None and not always_open) or (
+                station is not None and always_open is False and station.always_open
             )
-            return "created"
+            if needs_hours and not weekly:
+                errors.append(tabular.RowError(number, header("opens"), str(HOURS_MESSAGE)))
+                continue
+            record = {
+                **{k: data[k] for k in PLAIN_FIELDS},
+                "region": data["region"].pk,
+                "always_open": always_open,
+                "weekly_hours": weekly,
+                "pk": station.pk if station else None,
+            }
+            records.append((number, "updated" if station else "created", record))
+        errors.sort(key=lambda e: e.row)
+        return records, errors
 
-        changes = {"tier": data["tier"], "lat": data["lat"], "lng": data["lng"]}
+    def _existing(self, rows: list[dict]) -> dict:
+        if not rows:
+            return {}
+        found = (
+            Station.objects.visible_to(self.actor, Perm.MANAGE_STATION)
+            .filter(
+                region_id__in={d["region"].pk for d in rows}, name__in={d["name"] for d in rows}
+            )
+            .only("id", "region_id", "name", "address", "always_open")
+            .order_by("-pk")  # the oldest of any twins wins, as on the console
+        )
+        return {(s.region_id, s.name, s.address): s for s in found}
+
+    def write(self, records: list) -> tuple[dict, list]:
+        from django.db import transaction
+
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        errors: list[tabular.RowError] = []
+        regions = Region.objects.in_bulk({r["region"] for _n, _a, r in records})
+        stations = Station.objects.visible_to(self.actor, Perm.MANAGE_STATION).in_bulk(
+            [r["pk"] for _n, _a, r in records if r["pk"]]
+        )
+        for number, action, rec in records:
+            try:
+                with transaction.atomic():
+                    if action == "created":
+                        self._create(rec, regions[rec["region"]])
+                    else:
+                        station = stations.get(rec["pk"])
+                        if station is None:
+                            raise DomainError(
+                                _("This region is outside the area you manage."), field="region"
+                            )
+                        self._update(rec, station)
+            except DomainError as exc:
+                column = self.layout.column(exc.field or "")
+                errors.append(
+                    tabular.RowError(number, str(column.header) if column else "", str(exc.message))
+                )
+            else:
+                counts[action] += 1
+        return counts, errors
+
+    def _create(self, rec: dict, region: Region) -> None:
+        always_open = bool(rec["always_open"])
+        services.station_create(
+            actor=self.actor,
+            name=rec["name"],
+            address=rec["address"],
+            region=region,
+            lat=rec["lat"],
+            lng=rec["lng"],
+            kind=rec["kind"] or Kind.WARMBEE,
+            tier=rec["tier"],
+            host_org_name=rec["host_org_name"],
+            seats=rec["seats"] or 0,
+            phone=rec["phone"],
+            is_public=True if rec["is_public"] is None else rec["is_public"],
+            always_open=always_open,
+            weekly_hours=[] if always_open else rec["weekly_hours"],
+            amenities=rec["amenities"] or [],
+        )
+
+    def _update(self, rec: dict, station: Station) -> None:
+        """Blank cells keep the current value; the hours change only when given."""
+        changes = {"tier": rec["tier"], "lat": rec["lat"], "lng": rec["lng"]}
         for name in ("kind", "host_org_name", "phone"):
-            if data[name]:
-                changes[name] = data[name]
+            if rec[name]:
+                changes[name] = rec[name]
         for name in ("seats", "is_public"):
-            if data[name] is not None:
-                changes[name] = data[name]
-        station = services.station_update(actor=actor, station=existing, **changes)
+            if rec[name] is not None:
+                changes[name] = rec[name]
+        station = services.station_update(actor=self.actor, station=station, **changes)
+        always_open, weekly = rec["always_open"], rec["weekly_hours"]
         if always_open or weekly:
             services.station_set_hours(
-                actor=actor,
+                actor=self.actor,
                 station=station,
                 always_open=bool(always_open),
                 weekly_hours=[] if always_open else weekly,
             )
-        elif always_open is False and station.always_open:
-            raise DomainError(HOURS_MESSAGE, code="required", field="opens")
-        if data["amenities"] is not None:
+        if rec["amenities"] is not None:
             current = set(station.amenity_links.values_list("amenity_id", flat=True))
-            if current != set(data["amenities"]):
+            if current != set(rec["amenities"]):
                 services.station_set_amenities(
-                    actor=actor, station=station, codes=data["amenities"]
+                    actor=self.actor, station=station, codes=rec["amenities"]
                 )
-        return "updated"
 
-    return apply_row
+
+# The row's values a record carries as they are (plain str, int, float, bool, None, lists).
+PLAIN_FIELDS = (
+    "name",
+    "kind",
+    "tier",
+    "host_org_name",
+    "address",
+    "lat",
+    "lng",
+    "seats",
+    "phone",
+    "amenities",
+    "is_public",
+)
 
 
 def _watermark_prefixes() -> set[str]:
@@ -303,19 +422,3 @@ def _watermark_prefixes() -> set[str]:
         )
         if p
     }
-
-
-def drop_watermark(table: tabular.Table) -> None:
-    """An export ends with an "Exported by" line; re-importing the export skips it."""
-    prefixes = _watermark_prefixes()
-
-    def is_mark(row: tabular.TableRow) -> bool:
-        first = row.values.get("name", "").casefold()
-        others = [v for k, v in row.values.items() if k != "name"]
-        return not any(others) and any(first.startswith(p) for p in prefixes)
-
-    table.rows = [row for row in table.rows if not is_mark(row)]
-    if not table.rows:
-        raise DomainError(
-            _("The file has a header row but no data rows."), code="import_file", field="file"
-        )

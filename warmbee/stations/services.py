@@ -64,7 +64,8 @@ MAX_PHOTOS = 12
 
 
 # --- validation ----------------------------------------------------------------------------------
-def _check_region(region: Region) -> None:
+def check_station_region(region: Region) -> None:
+    """Stations sit in a district, county or street (not a city or a community)."""
     if region.level not in STATION_LEVELS or region.retired:
         raise DomainError(
             _("Choose a district, county or street for the station."),
@@ -187,7 +188,7 @@ def station_create(
     verified_on: dt.date | None = None,
 ) -> Station:
     authorize(actor, Perm.MANAGE_STATION, region=region)
-    _check_region(region)
+    check_station_region(region)
     station = Station(
         name=(name or "").strip(),
         address=(address or "").strip(),
@@ -231,7 +232,7 @@ def station_update(*, actor, station: Station, **changes) -> Station:
         raise DomainError(_("These fields cannot be changed here."), field=sorted(unknown)[0])
     if "region" in changes and changes["region"].pk != station.region_id:
         authorize(actor, Perm.MANAGE_STATION, region=changes["region"])
-        _check_region(changes["region"])
+        check_station_region(changes["region"])
     with transaction.atomic():
         station = _locked(station)
         before = _snapshot(station)

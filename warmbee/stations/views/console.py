@@ -7,7 +7,6 @@ here: a station outside the actor's grants is 404 through ``access_station``.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 from django.contrib import messages
@@ -27,7 +26,7 @@ from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import filter_regions, has_perm
 from warmbee.core import tabular
 from warmbee.core.errors import DomainError, NotFound
-from warmbee.core.forms import ImportForm
+from warmbee.core.import_views import upload_page
 from warmbee.core.maps import map_config, to_display
 from warmbee.core.pi import mask_name, mask_phone
 from warmbee.core.views import attach_error, console_required
@@ -46,12 +45,8 @@ from ..forms import (
 )
 from ..imports import (
     EXPORT_LAYOUT,
-    IMPORT_COLUMNS,
     IMPORT_LAYOUT,
-    StationRowForm,
-    apply_row_for,
-    drop_watermark,
-    row_key,
+    StationImporter,
 )
 from ..models import (
     Station,
@@ -313,31 +308,8 @@ def host_remove(request, code: str, user_pk: int):
 # --- import and export ---------------------------------------------------------------------------
 @console_required(Perm.MANAGE_STATION)
 def station_import(request):
-    actor = request.user
-    form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
-    ignored: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            table = tabular.read_table(data["file"], IMPORT_LAYOUT)
-            drop_watermark(table)
-        except DomainError as exc:
-            attach_error(form, exc)
-        else:
-            ignored = table.ignored_headers
-            report = tabular.run_import(
-                table=table,
-                form_class=StationRowForm,
-                apply_row=apply_row_for(actor),
-                mode=data["mode"],
-                dry_run=data["dry_run"],
-                key=row_key,
-            )
-    context = {"form": form, "report": report, "ignored": ignored, "columns": IMPORT_COLUMNS}
-    if report is not None and report.errors:
-        context["errors_csv"] = base64.b64encode(report.errors_csv()).decode("ascii")
-    return render(request, "stations/console_import.html", context)
+    """Upload a station list; checked and saved as a background job (``core.import_jobs``)."""
+    return upload_page(request, importer=StationImporter, template="stations/console_import.html")
 
 
 @console_required(Perm.MANAGE_STATION)
