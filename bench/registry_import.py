@@ -8,10 +8,8 @@
    with the project's own exporter (text-formatted columns, as officers receive the template).
 3. Reference: ``openpyxl.load_workbook(read_only=True, data_only=True)`` iterating every cell
    value of the sheet — the floor for any xlsx import.
-4. WarmBee: ``tabular.read_table`` + ``tabular.run_import`` with the roster's row form and
-   upsert, written for real (valid rows only), through the worker services (one savepoint, one
-   worker, one employment row and one audit row per worker; an encrypted ID number and a second
-   audit row where given).
+4. WarmBee: the roster import job (``core.import_jobs`` with ``workers.imports.RosterImporter``):
+   the check pass, then the write pass in batches with their audit rows.
 
 Prints rows/s for both, the ratio, and the tracemalloc peak of each phase; writes
 ``$BENCH_DIR/registry_import.json``.
