@@ -17,6 +17,8 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("My stations"), reverse("stations:host_home")))
     if user.holds(Perm.VIEW_STATION):
         items.append((_("Station network"), reverse("stations:console_list")))
+    if user.holds(Perm.VIEW_GRID):
+        items.append((_("Grid areas"), reverse("regions:console_grids")))
     if user.holds(Perm.VIEW_WORKER):
         items.append((_("Workers"), reverse("workers:console_list")))
     if user.holds(Perm.VIEW_PARTY):
