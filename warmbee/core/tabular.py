@@ -601,6 +601,10 @@ class ImportReport:
     written: bool
 
     @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
     def failed_rows(self) -> int:
         return len({e.row for e in self.errors})
 
