@@ -22,8 +22,6 @@ from warmbee.aid import services
 from warmbee.aid.models import AidApplication, AidProgramme, Disbursement
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound
 
-from .conftest import jpeg
-
 ACTORS = ["courier", "community_officer", "district_officer", "city_officer", "province_officer"]
 RANK = {"courier": -1, "community_officer": 1, "district_officer": 2, "city_officer": 3,
         "province_officer": 4}  # fmt: skip
