@@ -12,7 +12,7 @@ from warmbee.core.errors import NotFound
 
 from . import eligibility
 from .choices import AppStatus, ProgrammeStatus
-from .models import AidApplication, AidProgramme, AidStep, Disbursement, PaymentList
+from .models import AidApplication, AidEvidence, AidProgramme, AidStep, Disbursement, PaymentList
 
 
 def _ancestor_paths(paths: list[str]) -> set[str]:
@@ -94,7 +94,11 @@ def application_detail(application: AidApplication) -> dict:
         .filter(application=application)
         .select_related("actor")
     )
-    evidence = list(application.evidence.all().order_by("key", "pk"))
+    evidence = list(
+        AidEvidence.objects.unscoped(reason="the evidence of an application in scope")
+        .filter(application=application)
+        .order_by("key", "pk")
+    )
     entry = (
         Disbursement.objects.unscoped(reason="the ledger entry of an application in scope")
         .filter(application=application)
