@@ -27,16 +27,19 @@ def yuan_to_fen(value) -> int:
     return int(amount * 100)
 
 
-class YuanField(forms.CharField):
+class YuanField(forms.Field):
+    """An amount typed in yuan (up to two decimals), cleaned to integer fen."""
+
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 16)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.update({"inputmode": "decimal", "maxlength": "16"})
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip() if isinstance(value, str) else value
         if value in ("", None):
             return None
+        if len(str(value)) > 16:
+            raise ValidationError(_("Give an amount in yuan, such as 1500 or 1500.50."))
         return yuan_to_fen(value)
 
 
