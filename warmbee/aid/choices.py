@@ -24,7 +24,7 @@ class BenefitKind(models.TextChoices):
 class ProgrammeStatus(models.TextChoices):
     DRAFT = "draft", _("Being prepared")
     OPEN = "open", _("Open for applications")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Closed to applications")
 
 
 class AppStatus(models.TextChoices):
@@ -37,7 +37,7 @@ class AppStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     DISBURSED = "disbursed", _("Paid or handed over")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Case closed")
 
 
 IN_REVIEW = (AppStatus.APPLIED, AppStatus.REVIEWED)
@@ -54,7 +54,7 @@ class Action(models.TextChoices):
     REJECT = "reject", _("Rejected")
     APPEAL = "appeal", _("Appealed")
     DISBURSE = "disburse", _("Paid or handed over")
-    CLOSE = "close", _("Closed")
+    CLOSE = "close", _("Case closed")
 
 
 class EntryKind(models.TextChoices):
