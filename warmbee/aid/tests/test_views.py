@@ -113,3 +113,31 @@ def test_payment_list_needs_a_second_officer_and_is_masked(as_persona, approved,
     assert rows[1][1].endswith("*") or "*" in rows[1][1]  # masked name
     assert "*" in rows[1][2]  # masked mobile
     assert "导出人" in str(rows[-1][0]) or "Exported by" in str(rows[-1][0])
+
+
+def test_expired_payment_lists_are_deleted(as_persona, approved, personas, settings):
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from warmbee.aid import services
+    from warmbee.aid.models import PaymentList
+
+    item = services.payment_list_request(
+        actor=personas["district_officer"], programme=approved.programme, reason="发放"
+    )
+    item = services.payment_list_approve(actor=personas["city_officer"], item=item)
+    path = settings.MEDIA_ROOT / item.file
+    assert path.exists()
+    assert services.payment_lists_purge(now=timezone.now()) == 0
+    PaymentList.objects.unscoped(reason="t").filter(pk=item.pk).update(
+        expires_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    out = io.StringIO()
+    call_command("purge_payment_lists", stdout=out)
+    assert "1 payment list" in out.getvalue() and not path.exists()
+    client = as_persona("district_officer")
+    response = client.get(reverse("aid:console_payment_list_download", args=[item.pk]))
+    assert response.status_code == 410
