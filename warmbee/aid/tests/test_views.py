@@ -141,3 +141,33 @@ def test_expired_payment_lists_are_deleted(as_persona, approved, personas, setti
     client = as_persona("district_officer")
     response = client.get(reverse("aid:console_payment_list_download", args=[item.pk]))
     assert response.status_code == 410
+
+
+def test_staff_enter_for_a_worker_by_mobile(as_persona, programme, make_worker):
+    worker = make_worker("230602", phone="+8613900001111")
+    client = as_persona("district_officer")
+    url = reverse("aid:console_enter", args=[programme.pk])
+    missing = client.post(url, {"mobile": "13900002222", "amount": "1000", "consent_paper": "on",
+                                "e_certificate": jpeg()})  # fmt: skip
+    assert missing.status_code == 400 and not AidApplication.objects.unscoped(reason="t").exists()
+    no_consent = client.post(
+        url, {"mobile": "13900001111", "amount": "1000", "e_certificate": jpeg()}
+    )
+    assert no_consent.status_code == 409
+    done = client.post(url, {"mobile": "13900001111", "amount": "1000", "consent_paper": "on",
+                             "e_certificate": jpeg()})  # fmt: skip
+    assert done.status_code == 302
+    app = _app()
+    assert (app.worker_id, app.channel, app.entered_by_id) == (
+        worker.pk,
+        "staff",
+        done.wsgi_request.user.pk,
+    )
+    page = client.get(reverse("aid:console_application", args=[app.pk]))
+    assert page.context["may_review"] is False  # the officer who entered it
+    assert (
+        as_persona("city_officer")
+        .get(reverse("aid:console_application", args=[app.pk]))
+        .context["may_review"]
+        is True
+    )
