@@ -1,9 +1,9 @@
 """Demo aid for Daqing (``manage.py demo``): 金秋助学, 困难帮扶 and 技能取证补贴 of the city,
-with applications of 萨尔图区 workers in every state, made through the services (so the
+with applications of 萨尔图街道 workers in every state, made through the services (so the
 maker-checker rules, the budget and the ledger hold for the demo too).
 
-A second 萨尔图区 officer (钱经办) enters applications on workers' behalf; 李红梅 (district)
-takes the first step, 王建国 (city) approves, 李红梅 pays out. 孙小峰, the demo courier, has
+赵丽, the officer of 萨尔图街道, enters applications for workers of her street; 李红梅
+(district) takes the first step, 王建国 (city) approves, 李红梅 pays out. 孙小峰, the demo courier, has
 no application to 技能取证补贴, so the demo can show him applying.
 """
 
@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import random
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from warmbee.accounts.models import User
-from warmbee.accounts.roles import Role
-from warmbee.accounts.services import operator_user_create
 from warmbee.regions.models import Region
 
 from . import eligibility, services
 from .choices import BenefitKind, ProgrammeKind
 from .models import AidProgramme
 
-SEED = 2306_0
 YUAN = 100
 
 
@@ -51,15 +47,10 @@ def build(ctx) -> None:
     city_officer, district = _staff(ctx, "王建国"), _staff(ctx, "李红梅")
     if city_officer is None or district is None:
         return
-    saertu = Region.objects.get(code="230602")
-    rng = random.Random(SEED)
-    phone = f"+86170{rng.randrange(10**8):08d}"
-    password = ctx.new_password()
-    clerk = operator_user_create(
-        phone=phone, name="钱经办", role=Role.DISTRICT_OFFICER, region=saertu, password=password
-    )
-    ctx.add_credentials(Role(Role.DISTRICT_OFFICER).label, "钱经办", phone, password)
-
+    clerk = _staff(ctx, "赵丽")  # the street officer of 萨尔图街道 enters applications
+    if clerk is None:
+        return
+    street = Region.objects.get(code="230602013")
     today = timezone.localdate()
     common = {
         "region": city,
@@ -122,7 +113,7 @@ def build(ctx) -> None:
 
     workers = list(
         Worker.objects.unscoped(reason="demo applicants")
-        .filter(region__path__startswith=saertu.path, status="active", user=None)
+        .filter(region__path__startswith=street.path, status="active", user=None)
         .select_related("region")
         .order_by("pk")
     )

@@ -22,7 +22,7 @@ def test_demo_programmes_and_every_state(db, make_worker, region):
         kind=OrgKind.UNION, name="萨尔图区工会", region=region("230602")
     )
     for _ in range(24):
-        w = make_worker("230602")
+        w = make_worker("230602013")
         UnionMembership.objects.create(worker=w, branch=union, joined_on=dt.date(2024, 1, 1))
     demo.build(ctx)
     demo.build(ctx)  # a second start creates nothing
