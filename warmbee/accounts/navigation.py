@@ -36,6 +36,10 @@ def navigation_for(user) -> list[tuple[str, str]]:
     # --- casework ---
 
     # --- aid ---
+    if user.holds(Perm.VIEW_APPLICATION):
+        items.append((_("Aid"), reverse("aid:console_programmes")))
+    elif user.holds(Perm.CHECK_IN):
+        items.append((_("Aid"), reverse("aid:me_programmes")))
 
     items.append(_inbox_item(user))
     if user.holds(Perm.CHECK_IN):

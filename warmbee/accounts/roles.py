@@ -92,6 +92,15 @@ class Perm:
     # --- casework ----------------------------------------------------------------------------
 
     # --- aid ---------------------------------------------------------------------------------
+    # Aid programmes: run a programme (budget, rules, review steps), see applications (masked),
+    # enter one on a worker's behalf, take a review step, pay out, read the figures. Who may act
+    # on one application is narrowed further by maker-checker (aid/services.py, R7).
+    MANAGE_PROGRAMME = "aid.manage_programme"
+    VIEW_APPLICATION = "aid.view_application"
+    ENTER_APPLICATION = "aid.enter_application"
+    REVIEW_APPLICATION = "aid.review_application"
+    DISBURSE = "aid.disburse"
+    VIEW_AID_FIGURES = "aid.view_figures"
 
 
 _OFFICER = {
@@ -170,6 +179,22 @@ _extend(
 
 
 # --- aid -------------------------------------------------------------------------------------
+_AID_STAFF = {
+    Perm.VIEW_APPLICATION,
+    Perm.ENTER_APPLICATION,
+    Perm.REVIEW_APPLICATION,
+    Perm.VIEW_AID_FIGURES,
+}
+_AID_OFFICER = _AID_STAFF | {Perm.MANAGE_PROGRAMME, Perm.DISBURSE}
+_extend(
+    {
+        # A street or community officer enters applications and takes the first review step.
+        Role.COMMUNITY_OFFICER: _AID_STAFF,
+        Role.DISTRICT_OFFICER: _AID_OFFICER,
+        Role.CITY_OFFICER: _AID_OFFICER,
+        Role.PROVINCE_OFFICER: _AID_OFFICER,
+    }
+)
 
 
 # Which roles a holder of each role may grant (always within their own scope).
