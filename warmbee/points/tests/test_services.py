@@ -332,3 +332,14 @@ def test_nothing_expires_before_its_time(worker, earn):
     earn(worker)
     assert services.points_expire_due(now=timezone.now()) == 0
     assert balance(worker) == 10
+
+
+def test_expire_points_command(worker, earn, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    earn(worker)
+    out = StringIO()
+    call_command("expire_points", stdout=out)
+    assert out.getvalue().strip() == "0 points expired"
