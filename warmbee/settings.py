@@ -445,4 +445,3 @@ POINTS_REDEMPTION_MAX_QUANTITY = env_int("POINTS_REDEMPTION_MAX_QUANTITY", 20)
 
 
 # --- aid -----------------------------------------------------------------------------------------
-
