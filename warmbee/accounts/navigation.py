@@ -32,6 +32,10 @@ def navigation_for(user) -> list[tuple[str, str]]:
     # --- civic ---
 
     # --- points ---
+    if user.holds(Perm.USE_POINTS):
+        items.append((_("My points"), reverse("points:me_points")))
+    if user.holds(Perm.VIEW_POINTS):
+        items.append((_("Points"), reverse("points:console_points")))
 
     # --- casework ---
 
