@@ -437,6 +437,14 @@ INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 20)
 
 
 # --- points --------------------------------------------------------------------------------------
+# A manual adjustment of more than this many points (either sign) needs a second officer (R7).
+POINTS_ADJUST_APPROVAL_THRESHOLD = env_int("POINTS_ADJUST_APPROVAL_THRESHOLD", 500)
+# Earned points expire this many days after they were earned (0: never); `expire_points` job.
+POINTS_EXPIRY_DAYS = env_int("POINTS_EXPIRY_DAYS", 365)
+# A redemption the host started waits this long for the worker's confirmation.
+POINTS_REDEMPTION_CONFIRM_SECONDS = env_int("POINTS_REDEMPTION_CONFIRM_SECONDS", 300)
+# Most items of one kind in one redemption.
+POINTS_REDEMPTION_MAX_QUANTITY = env_int("POINTS_REDEMPTION_MAX_QUANTITY", 20)
 
 
 # --- casework ------------------------------------------------------------------------------------

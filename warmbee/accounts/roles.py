@@ -88,6 +88,14 @@ class Perm:
     MANAGE_GRID = "civic.manage_grid"
 
     # --- points ------------------------------------------------------------------------------
+    # A worker's own points: balance, history, personal code, confirming a redemption.
+    USE_POINTS = "points.use_points"
+    # Points figures, workers' ledgers and the catalogues of stations in scope.
+    VIEW_POINTS = "points.view_points"
+    # Propose a manual adjustment, reverse an entry, keep station catalogues.
+    ADJUST_POINTS = "points.adjust_points"
+    # Approve another officer's adjustment above the threshold (never one's own, R7).
+    APPROVE_ADJUSTMENT = "points.approve_adjustment"
 
     # --- casework ----------------------------------------------------------------------------
 
@@ -164,6 +172,16 @@ _extend(
 
 
 # --- points ----------------------------------------------------------------------------------
+# Hosts redeem at the stations they host with HOST_STATION (checked per station, like stations).
+_POINTS_OFFICER = {Perm.VIEW_POINTS, Perm.ADJUST_POINTS, Perm.APPROVE_ADJUSTMENT}
+_extend(
+    {
+        Role.WORKER: {Perm.USE_POINTS},
+        Role.DISTRICT_OFFICER: _POINTS_OFFICER,
+        Role.CITY_OFFICER: _POINTS_OFFICER,
+        Role.PROVINCE_OFFICER: _POINTS_OFFICER,
+    }
+)
 
 
 # --- casework --------------------------------------------------------------------------------
