@@ -165,9 +165,9 @@ class RoutingRule(models.Model):
 
 class ReportQuerySet(ScopedQuerySet):
     def public(self) -> ReportQuerySet:
-        """What anyone may see: every report except rejected ones (no reporter fields are ever
-        read from these rows by public code)."""
-        return self.unscoped(reason="public report list").exclude(status=Status.REJECTED)
+        """What anyone may see: every report, through representations that never read the
+        reporter and show text and photos only after moderation (``photos_public``)."""
+        return self.unscoped(reason="public report list")
 
 
 class ReportManager(models.Manager.from_queryset(ReportQuerySet)):
@@ -286,10 +286,6 @@ class PhotoKind(models.TextChoices):
     FIX = "fix", _("Photo of the fix")
 
 
-class ReportPhotoQuerySet(ScopedQuerySet):
-    scope_field = "report__region"
-
-
 class ReportPhoto(models.Model):
     report = models.ForeignKey(CivicReport, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=PhotoKind.choices, default=PhotoKind.REPORT)
@@ -301,8 +297,7 @@ class ReportPhoto(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = models.Manager.from_queryset(ReportPhotoQuerySet)()
-
+    # Reached only through its report (already scoped) or ``selectors.photo_for``.
     data_inventory = Inventory(
         retention="account",
         general="id report kind image width height created_at",

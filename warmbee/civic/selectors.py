@@ -100,12 +100,7 @@ def templates_for(actor, report: CivicReport) -> list[ResponseTemplate]:
 def photo_for(actor, pk: int) -> ReportPhoto:
     """A photo anyone may see once its report is past moderation; before that, only its
     reporter and the staff who see the report (R34). Anything else: 404."""
-    photo = (
-        ReportPhoto.objects.unscoped(reason="photo access is decided below")
-        .select_related("report", "report__region")
-        .filter(pk=pk)
-        .first()
-    )
+    photo = ReportPhoto.objects.select_related("report", "report__region").filter(pk=pk).first()
     if photo is None:
         raise NotFound(_("Not found."))
     report = photo.report

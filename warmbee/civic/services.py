@@ -544,7 +544,11 @@ def report_transition(
             report.status = to
             report.updated_at = now
             fields = ["status", "updated_at", "status_notes"]
-            if to == Status.ACKNOWLEDGED or to == Status.IN_PROGRESS and report.acknowledged_at is None:
+            if (
+                to == Status.ACKNOWLEDGED
+                or to == Status.IN_PROGRESS
+                and report.acknowledged_at is None
+            ):
                 report.acknowledged_at = now
                 fields.append("acknowledged_at")
             if to == Status.RESOLVED:
