@@ -36,7 +36,10 @@ QUESTIONS = {
             "description": "井口大小",
             "required": False,
             "order": 1,
-            "values": [{"key": "small", "name": "小于50厘米"}, {"key": "large", "name": "50厘米以上"}],
+            "values": [
+                {"key": "small", "name": "小于50厘米"},
+                {"key": "large", "name": "50厘米以上"},
+            ],
         }
     ],
     "lights": [

@@ -155,7 +155,6 @@ class RoutingRule(models.Model):
             models.UniqueConstraint(
                 fields=["district", "category", "area"],
                 name="civic_rule_unique",
-                nulls_distinct=False,
             )
         ]
 

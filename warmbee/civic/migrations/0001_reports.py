@@ -170,6 +170,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='routingrule',
-            constraint=models.UniqueConstraint(fields=('district', 'category', 'area'), name='civic_rule_unique', nulls_distinct=False),
+            constraint=models.UniqueConstraint(fields=('district', 'category', 'area'), name='civic_rule_unique'),
         ),
     ]
