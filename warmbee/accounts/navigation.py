@@ -35,6 +35,10 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("Reports"), reverse("civic:console_queue")))
 
     # --- points ---
+    if user.holds(Perm.USE_POINTS):
+        items.append((_("My points"), reverse("points:me_points")))
+    if user.holds(Perm.VIEW_POINTS):
+        items.append((_("Points"), reverse("points:console_points")))
 
     # --- casework ---
 

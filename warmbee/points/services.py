@@ -339,6 +339,13 @@ def redemption_start(
                 created_at=now,
                 expires_at=now + dt.timedelta(seconds=settings.POINTS_REDEMPTION_CONFIRM_SECONDS),
             )
+            record(
+                actor=actor,
+                action="points.redemption_start",
+                target=redemption,
+                region=station.region_id,
+                changes={"points": [None, total], "quantity": [None, quantity]},
+            )
     except IntegrityError:
         return existing.get()
     return redemption
