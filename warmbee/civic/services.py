@@ -480,7 +480,7 @@ def _role_in(actor, report: CivicReport) -> set[str]:
 def _locked(report: CivicReport) -> CivicReport:
     return (
         CivicReport.objects.unscoped(reason="row lock for a state change")
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("category", "region", "reporter")
         .get(pk=report.pk)
     )
