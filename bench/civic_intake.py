@@ -190,7 +190,10 @@ def main() -> None:
                 runs.append(result)
     finally:
         common.stop_gunicorn(proc)
-    best = {n: max((r for r in runs if r["name"] == n), key=lambda r: r["rps"]) for n in ("intake", "bare")}
+    best = {
+        n: max((r for r in runs if r["name"] == n), key=lambda r: r["rps"])
+        for n in ("intake", "bare")
+    }
     ratio = best["intake"]["rps"] / best["bare"]["rps"]
     report = {
         "machine": common.machine_info(),
