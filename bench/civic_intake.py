@@ -160,8 +160,9 @@ def main() -> None:
     WORK.mkdir(parents=True)
     side_file = WORK / "side.txt"
     code = (
-        "import sys; sys.path.insert(0, %r); from bench import civic_intake as c; "
-        "open(%r, 'w').write(str(c.prepare(%d)))" % (str(common.REPO), str(side_file), args.areas)
+        f"import sys; sys.path.insert(0, {str(common.REPO)!r}); "
+        "from bench import civic_intake as c; "
+        f"open({str(side_file)!r}, 'w').write(str(c.prepare({args.areas})))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     side = int(side_file.read_text())
