@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Substr, TruncMonth
 
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import access
@@ -21,6 +21,8 @@ from .models import (
 )
 
 LOW_STOCK = 5
+# "/230000/230600/230602/": a county's path; paths below it start with it (regions).
+COUNTY_PATH_LENGTH = 22
 
 
 def own_account(actor) -> PointsAccount | None:
@@ -103,13 +105,24 @@ def figures(actor) -> dict:
     entries = LedgerEntry.objects.visible_to(actor, Perm.VIEW_POINTS)
     by_month = (
         entries.filter(kind__in=[Kind.EARN, Kind.REDEEM])
-        .annotate(month=TruncMonth("created_at"))
-        .values("month", "account__region__name")
+        .annotate(
+            month=TruncMonth("created_at"),
+            district=Substr("account__region__path", 1, COUNTY_PATH_LENGTH),
+        )
+        .values("month", "district")
         .annotate(
             earned=Sum("points", filter=Q(kind=Kind.EARN)),
             redeemed=Sum("points", filter=Q(kind=Kind.REDEEM)),
         )
-        .order_by("-month", "account__region__name")[:60]
+        .order_by("-month", "district")[:60]
+    )
+    by_month = list(by_month)
+    from warmbee.regions.models import Region
+
+    names = dict(
+        Region.objects.filter(path__in={row["district"] for row in by_month}).values_list(
+            "path", "name"
+        )
     )
     redemptions = Redemption.objects.visible_to(actor, Perm.VIEW_POINTS).filter(
         status=RedemptionStatus.CONFIRMED
@@ -132,7 +145,12 @@ def figures(actor) -> dict:
     accounts = PointsAccount.objects.visible_to(actor, Perm.VIEW_POINTS)
     return {
         "by_month": [
-            {**row, "redeemed": -(row["redeemed"] or 0), "earned": row["earned"] or 0}
+            {
+                "month": row["month"],
+                "district": names.get(row["district"], row["district"]),
+                "redeemed": -(row["redeemed"] or 0),
+                "earned": row["earned"] or 0,
+            }
             for row in by_month
         ],
         "top_goods": list(top_goods),
