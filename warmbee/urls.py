@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .api import api
+from .civic.open311 import api as open311_api
 from .stations.hsds import api as hsds_api
 
 admin.site.site_header = "暖蜂 WarmBee"
@@ -13,6 +14,7 @@ urlpatterns = [
     # this list in order.
     path("api/v1/", api.urls),
     path("hsds/", hsds_api.urls),
+    path("open311/v2/", open311_api.urls),
     path("", include("warmbee.core.urls")),
     path("", include("warmbee.accounts.urls")),
     path("", include("warmbee.audit.urls")),

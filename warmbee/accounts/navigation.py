@@ -30,6 +30,9 @@ def navigation_for(user) -> list[tuple[str, str]]:
     if user.holds(Perm.EXPORT_PI) or user.holds(Perm.APPROVE_EXPORT):
         items.append((_("Exports"), reverse("privacy:console_exports")))
     # --- civic ---
+    items.append((_("Snap and report"), reverse("civic:report")))
+    if user.holds(Perm.VIEW_REPORT):
+        items.append((_("Reports"), reverse("civic:console_queue")))
 
     # --- points ---
     if user.holds(Perm.USE_POINTS):

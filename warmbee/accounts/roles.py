@@ -87,6 +87,12 @@ class Perm:
     VIEW_GRID = "civic.view_grid"
     MANAGE_GRID = "civic.manage_grid"
 
+    # reports
+    VIEW_REPORT = "civic.view_report"
+    HANDLE_REPORT = "civic.handle_report"
+    # Routing table, response templates and Open311 API keys.
+    MANAGE_CIVIC = "civic.manage_civic"
+
     # --- points ------------------------------------------------------------------------------
     # A worker's own points: balance, history, personal code, confirming a redemption.
     USE_POINTS = "points.use_points"
@@ -176,6 +182,16 @@ _extend(
         Role.DISTRICT_OFFICER: {Perm.VIEW_GRID, Perm.MANAGE_GRID},
         Role.CITY_OFFICER: {Perm.VIEW_GRID, Perm.MANAGE_GRID},
         Role.PROVINCE_OFFICER: {Perm.VIEW_GRID, Perm.MANAGE_GRID},
+    }
+)
+
+# reports
+_extend(
+    {
+        Role.COMMUNITY_OFFICER: {Perm.VIEW_REPORT, Perm.HANDLE_REPORT},
+        Role.DISTRICT_OFFICER: {Perm.VIEW_REPORT, Perm.HANDLE_REPORT, Perm.MANAGE_CIVIC},
+        Role.CITY_OFFICER: {Perm.VIEW_REPORT, Perm.MANAGE_CIVIC},
+        Role.PROVINCE_OFFICER: {Perm.VIEW_REPORT},
     }
 )
 

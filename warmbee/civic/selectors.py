@@ -1,0 +1,144 @@
+"""Snap-and-report reads: scoped lists for staff, the reporter's own reports, public rows,
+figures by category. Every staff read starts from ``visible_to``; the public never reads the
+reporter (R31)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from warmbee.accounts.roles import Perm
+from warmbee.core.errors import NotFound
+
+from .models import OPEN_STATUSES, Category, CivicReport, ReportPhoto, ResponseTemplate, Status
+
+PUBLIC_STEP = Decimal("0.001")
+
+
+def public_coordinate(value) -> float:
+    """3 decimals (about 100 m) for anything public (R31)."""
+    return float(Decimal(value).quantize(PUBLIC_STEP, rounding=ROUND_HALF_UP))
+
+
+def categories() -> list[Category]:
+    return list(Category.objects.filter(is_active=True))
+
+
+def staff_reports(*, actor, status: str = "", category: str = "", overdue: bool = False):
+    qs = (
+        CivicReport.objects.visible_to(actor, Perm.VIEW_REPORT)
+        .select_related("category", "region")
+        .order_by("-created_at", "-id")
+    )
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status in Status.values:
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category__code=category)
+    if overdue:
+        qs = qs.filter(overdue_q(timezone.now()))
+    return qs
+
+
+def overdue_q(now) -> Q:
+    return Q(status=Status.SUBMITTED, ack_due_at__lt=now) | Q(
+        status__in=[Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED],
+        resolve_due_at__lt=now,
+    )
+
+
+def is_overdue(report: CivicReport, now=None) -> bool:
+    now = now or timezone.now()
+    if report.status == Status.SUBMITTED:
+        return bool(report.ack_due_at and report.ack_due_at < now)
+    if report.status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED):
+        return bool(report.resolve_due_at and report.resolve_due_at < now)
+    return False
+
+
+def access_report(actor, code: str) -> CivicReport:
+    try:
+        return (
+            CivicReport.objects.visible_to(actor, Perm.VIEW_REPORT)
+            .select_related("category", "region", "reporter", "duplicate_of", "area")
+            .get(code=code)
+        )
+    except CivicReport.DoesNotExist:
+        raise NotFound(_("Not found.")) from None
+
+
+def own_reports(user):
+    return (
+        CivicReport.objects.unscoped(reason="the reporter's own reports")
+        .filter(reporter=user)
+        .select_related("category", "duplicate_of")
+    )
+
+
+def own_report(user, code: str) -> CivicReport:
+    report = own_reports(user).filter(code=code).first()
+    if report is None:
+        raise NotFound(_("Not found."))
+    return report
+
+
+def templates_for(actor, report: CivicReport) -> list[ResponseTemplate]:
+    parts = [p for p in report.region.path.split("/") if p]
+    return list(
+        ResponseTemplate.objects.unscoped(reason="response templates of the report's regions")
+        .filter(region_id__in=parts, is_active=True)
+        .filter(Q(category__isnull=True) | Q(category=report.category_id))
+    )
+
+
+def photo_for(actor, pk: int) -> ReportPhoto:
+    """A photo anyone may see once its report is past moderation; before that, only its
+    reporter and the staff who see the report (R34). Anything else: 404."""
+    photo = ReportPhoto.objects.select_related("report", "report__region").filter(pk=pk).first()
+    if photo is None:
+        raise NotFound(_("Not found."))
+    report = photo.report
+    if report.photos_public:
+        return photo
+    if getattr(actor, "is_authenticated", False):
+        if report.reporter_id == actor.pk:
+            return photo
+        from warmbee.accounts.scoping import has_perm
+
+        if has_perm(actor, Perm.VIEW_REPORT, report.region):
+            return photo
+    raise NotFound(_("Not found."))
+
+
+def figures(*, actor, days: int = 30) -> dict:
+    """Per-category counts and median response times (hours) over the last ``days``."""
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = list(
+        CivicReport.objects.visible_to(actor, Perm.VIEW_REPORT)
+        .filter(created_at__gte=since, duplicate_of__isnull=True)
+        .values_list("category__name", "status", "created_at", "acknowledged_at", "resolved_at")
+    )
+    per: dict[str, dict] = {}
+    for name, status, created, acked, resolved in rows:
+        f = per.setdefault(
+            name, {"category": name, "total": 0, "open": 0, "closed": 0, "ack": [], "fix": []}
+        )
+        f["total"] += 1
+        f["open" if status in OPEN_STATUSES else "closed"] += 1
+        if acked:
+            f["ack"].append((acked - created).total_seconds() / 3600)
+        if resolved:
+            f["fix"].append((resolved - created).total_seconds() / 3600)
+    out = []
+    for f in sorted(per.values(), key=lambda f: -f["total"]):
+        f["ack_median"] = round(statistics.median(f["ack"]), 1) if f["ack"] else None
+        f["fix_median"] = round(statistics.median(f["fix"]), 1) if f["fix"] else None
+        del f["ack"], f["fix"]
+        out.append(f)
+    return {"rows": out, "total": len(rows), "days": days}

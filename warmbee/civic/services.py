@@ -1,0 +1,785 @@
+"""Snap-and-report writes: intake, the state machine, deadlines, API keys (ADR 0013).
+
+Every write is one transaction with its audit row and timeline event; notifications are inbox
+rows in the same transaction (SMS after commit). Photos are checked and stored before the
+transaction and removed again if it fails, so a refused report leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from warmbee.accounts.roles import ROLE_PERMS, Perm
+from warmbee.accounts.scoping import authorize, has_perm
+from warmbee.audit.services import record
+from warmbee.core import deadlines, ratelimit
+from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound
+from warmbee.core.uploads import image_delete, image_store
+from warmbee.core.validators import clean_model
+
+from . import routing
+from .models import (
+    OPEN_STATUSES,
+    ApiClient,
+    Category,
+    CivicReport,
+    PhotoKind,
+    ReportEvent,
+    ReportPhoto,
+    Source,
+    Status,
+)
+
+log = logging.getLogger(__name__)
+
+HANDLER, REPORTER, SYSTEM = "handler", "reporter", "system"
+
+#: from → {to: who may make the change}. Everything else is a 409 (R39).
+TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    Status.SUBMITTED: {
+        Status.ACKNOWLEDGED: frozenset({HANDLER}),
+        Status.REJECTED: frozenset({HANDLER}),
+        Status.DUPLICATE: frozenset({HANDLER}),
+    },
+    Status.ACKNOWLEDGED: {
+        Status.IN_PROGRESS: frozenset({HANDLER}),
+        Status.RESOLVED: frozenset({HANDLER}),
+        Status.REJECTED: frozenset({HANDLER}),
+        Status.DUPLICATE: frozenset({HANDLER}),
+    },
+    Status.IN_PROGRESS: {
+        Status.RESOLVED: frozenset({HANDLER}),
+        Status.DUPLICATE: frozenset({HANDLER}),
+    },
+    Status.REOPENED: {
+        Status.IN_PROGRESS: frozenset({HANDLER}),
+        Status.RESOLVED: frozenset({HANDLER}),
+    },
+    Status.RESOLVED: {
+        Status.CONFIRMED: frozenset({REPORTER, SYSTEM}),
+        Status.REOPENED: frozenset({REPORTER}),
+    },
+    Status.CONFIRMED: {},
+    Status.DUPLICATE: {},
+    Status.REJECTED: {},
+}
+MAX_PHOTOS = 4
+DESCRIPTION_MAX = 1000
+COORD_STEP = Decimal("0.000001")
+NEAR_STATUSES = (
+    Status.SUBMITTED,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.REOPENED,
+    Status.RESOLVED,
+)
+
+
+# --- small helpers -------------------------------------------------------------------------------
+def parse_coordinate(value, *, field: str, low: float, high: float) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        number = None
+    if number is None or not number.is_finite() or not low <= number <= high:
+        raise DomainError(
+            _("Enter a number between %(low)s and %(high)s.") % {"low": low, "high": high},
+            code="invalid_coordinate",
+            field=field,
+        )
+    return number.quantize(COORD_STEP, rounding=ROUND_HALF_UP)
+
+
+def clean_answers(category: Category, answers: dict | None) -> dict:
+    """Check the answers to a category's extra questions by their datatype."""
+    answers = dict(answers or {})
+    clean: dict = {}
+    for q in category.questions:
+        code = q["code"]
+        field = f"attribute[{code}]"
+        value = answers.pop(code, None)
+        if value in (None, "", []):
+            if q.get("required"):
+                raise DomainError(_("This field is required."), code="required", field=field)
+            continue
+        kind = q.get("datatype", "string")
+        keys = {v["key"] for v in q.get("values", [])}
+        if kind == "number":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not math.isfinite(number):
+                raise DomainError(_("Enter a number."), code="invalid", field=field)
+            clean[code] = number
+        elif kind == "singlevaluelist":
+            if str(value) not in keys:
+                raise DomainError(_("Choose one of the options."), code="invalid", field=field)
+            clean[code] = str(value)
+        elif kind == "multivaluelist":
+            values = value if isinstance(value, list) else [value]
+            if not values or any(str(v) not in keys for v in values):
+                raise DomainError(_("Choose from the options."), code="invalid", field=field)
+            clean[code] = sorted({str(v) for v in values})
+        else:
+            text = str(value).strip()
+            if len(text) > 500:
+                raise DomainError(_("Use at most 500 characters."), code="invalid", field=field)
+            clean[code] = text
+    return clean
+
+
+def near_duplicates(
+    *, category: Category, lat: float, lng: float, now: dt.datetime | None = None, exclude=None
+) -> list[CivicReport]:
+    """Open reports of the same category within ``CIVIC_DUPLICATE_RADIUS_M`` of the pin and
+    ``CIVIC_DUPLICATE_WINDOW_MINUTES`` of now, nearest first; originals only."""
+    now = now or timezone.now()
+    radius = settings.CIVIC_DUPLICATE_RADIUS_M
+    dlat = radius / 111_000
+    dlng = radius / (111_000 * max(0.1, math.cos(math.radians(float(lat)))))
+    since = now - dt.timedelta(minutes=settings.CIVIC_DUPLICATE_WINDOW_MINUTES)
+    candidates = (
+        CivicReport.objects.unscoped(reason="near-duplicate check (no personal fields read)")
+        .filter(
+            category=category,
+            status__in=NEAR_STATUSES,
+            duplicate_of__isnull=True,
+            created_at__gte=since,
+            lat__gte=float(lat) - dlat,
+            lat__lte=float(lat) + dlat,
+            lng__gte=float(lng) - dlng,
+            lng__lte=float(lng) + dlng,
+        )
+        .only("id", "code", "lat", "lng", "created_at", "status", "category_id", "region_id")
+    )
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
+    found = []
+    for r in candidates[:50]:
+        d = routing.distance_m(float(lat), float(lng), float(r.lat), float(r.lng))
+        if d <= radius:
+            r.distance = d
+            found.append(r)
+    return sorted(found, key=lambda r: r.distance)
+
+
+def _handlers(region):
+    """Accounts that handle reports in ``region``: the holders of HANDLE_REPORT granted at the
+    nearest level at or above it."""
+    from warmbee.accounts.models import RoleAssignment
+
+    roles = [role for role, perms in ROLE_PERMS.items() if Perm.HANDLE_REPORT in perms]
+    parts = [p for p in region.path.split("/") if p]
+    grants = list(
+        RoleAssignment.objects.unscoped(reason="who handles reports in a region")
+        .filter(role__in=roles, region_id__in=parts, user__is_active=True)
+        .select_related("user", "region")
+        .order_by("-region__path")
+    )
+    if not grants:
+        return []
+    nearest = grants[0].region.path
+    return [g.user for g in grants if g.region.path == nearest]
+
+
+def _notify(user, report: CivicReport, *, kind: str, subject, body: str = "", sms: bool = False):
+    if user is None:
+        return
+    from warmbee.notify.services import notify_user
+
+    link = reverse("civic:my_report", args=[report.code])
+    if has_perm(user, Perm.VIEW_REPORT):
+        link = reverse("civic:console_report", args=[report.code])
+    notify_user(
+        user=user,
+        kind=kind,
+        subject=str(subject),
+        body=body,
+        link=link,
+        sms=sms and settings.CIVIC_SMS,
+    )
+
+
+def _reporters(report: CivicReport) -> list:
+    """The reporter and every co-reporter (the reporters of its duplicates), signed-in only."""
+    users = {}
+    if report.reporter_id:
+        users[report.reporter_id] = report.reporter
+    dupes = (
+        CivicReport.objects.unscoped(reason="co-reporters of a report")
+        .filter(duplicate_of=report, reporter__isnull=False)
+        .select_related("reporter")
+    )
+    for d in dupes:
+        users.setdefault(d.reporter_id, d.reporter)
+    return list(users.values())
+
+
+def _credit(report: CivicReport, rule: str, users) -> None:
+    """Points for each signed-in (co-)reporter with a worker profile (ADR 0013)."""
+    from warmbee.points.services import points_earn
+    from warmbee.workers.models import Worker
+
+    for user in users:
+        worker = (
+            Worker.objects.unscoped(reason="the reporter's own worker profile for points")
+            .filter(user=user)
+            .first()
+        )
+        if worker is None:
+            continue
+        points_earn(
+            worker=worker,
+            rule=rule,
+            idempotency_key=f"{rule}:{report.code}:{user.pk}",
+            source=f"civic:{report.code}",
+        )
+
+
+def _event(report, *, actor, before: str, note: str = "", at=None) -> None:
+    ReportEvent.objects.create(
+        report=report,
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        from_status=before,
+        to_status=report.status,
+        note=note[:500],
+    )
+
+
+def _store_photos(photos, *, field: str = "photo") -> list:
+    stored = []
+    try:
+        for upload in photos:
+            stored.append(image_store(upload=upload, subdir="civic", field=field))
+    except BaseException:
+        for s in stored:
+            image_delete(s.name)
+        raise
+    return stored
+
+
+# --- intake --------------------------------------------------------------------------------------
+@dataclass
+class Intake:
+    report: CivicReport
+    created: bool
+    linked: bool  # added to a near-duplicate instead of opening a case
+
+
+def _idempotency_key(actor, client, key: str) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > 64:
+        raise DomainError(
+            _("Every report needs an idempotency key of at most 64 characters."),
+            code="idempotency_key",
+            field="idempotency_key",
+        )
+    if client is not None:
+        owner = f"k{client.pk}"
+    elif getattr(actor, "is_authenticated", False):
+        owner = f"u{actor.pk}"
+    else:
+        owner = "anon"
+    return f"{owner}:{key}"
+
+
+def _rate_limit(actor, client, ip: str) -> None:
+    if client is not None:
+        ratelimit.hit("civic-key", str(client.pk), **settings.CIVIC_RATE_API)
+    elif getattr(actor, "is_authenticated", False):
+        ratelimit.hit("civic-user", str(actor.pk), **settings.CIVIC_RATE_USER)
+    else:
+        ratelimit.hit("civic-anon", ip or "-", **settings.CIVIC_RATE_ANON)
+        ratelimit.hit("civic-anon-day", ip or "-", **settings.CIVIC_RATE_ANON_DAY)
+
+
+def report_submit(
+    *,
+    actor,
+    category: Category | str,
+    lat,
+    lng,
+    idempotency_key: str,
+    description: str = "",
+    address: str = "",
+    answers: dict | None = None,
+    photos=(),
+    ip: str = "",
+    client: ApiClient | None = None,
+    now: dt.datetime | None = None,
+) -> Intake:
+    """File a report. A retry with the same idempotency key returns the first report (R38); a
+    near-duplicate (same category, ``CIVIC_DUPLICATE_RADIUS_M``, ``CIVIC_DUPLICATE_WINDOW_MINUTES``)
+    is linked to the original as a duplicate rather than opening a second case (R35)."""
+    key = _idempotency_key(actor, client, idempotency_key)
+    existing = CivicReport.objects.unscoped(reason="idempotent retry").filter(idempotency_key=key)
+    first = existing.first()
+    if first is not None:
+        return Intake(first, False, first.status == Status.DUPLICATE)
+    if isinstance(category, str):
+        category = Category.objects.filter(code=category, is_active=True).first()
+        if category is None:
+            raise DomainError(
+                _("There is no such report category."), code="unknown_service", field="category"
+            )
+    elif not category.is_active:
+        raise DomainError(
+            _("There is no such report category."), code="unknown_service", field="category"
+        )
+    lat = parse_coordinate(lat, field="lat", low=-90, high=90)
+    lng = parse_coordinate(lng, field="lng", low=-180, high=180)
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise DomainError(
+            _("Use at most %(n)s characters.") % {"n": DESCRIPTION_MAX},
+            code="too_long",
+            field="description",
+        )
+    photos = list(photos or ())
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(
+            _("At most %(n)s photos.") % {"n": MAX_PHOTOS}, code="too_many_photos", field="photo"
+        )
+    clean = clean_answers(category, answers)
+    where = routing.route(category, float(lat), float(lng))
+    _rate_limit(actor, client, ip)
+    stored = _store_photos(photos)
+    now = now or timezone.now()
+    reporter = actor if getattr(actor, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            near = near_duplicates(category=category, lat=lat, lng=lng, now=now)
+            original = near[0] if near else None
+            report = CivicReport(
+                category=category,
+                reporter=reporter,
+                lat=lat,
+                lng=lng,
+                address=(address or "").strip()[:200],
+                description=description,
+                answers=clean,
+                area_id=where.area.pk,
+                region=where.region,
+                routed_body=where.body,
+                routed_contacts=where.contacts,
+                source=Source.OPEN311 if client is not None else Source.WEB,
+                client=client,
+                idempotency_key=key,
+                created_at=now,
+                updated_at=now,
+                ack_due_at=deadlines.due_after(now, hours=category.ack_hours),
+                resolve_due_at=deadlines.due_after(now, hours=category.resolve_hours),
+            )
+            if original is not None:
+                report.status = Status.DUPLICATE
+                report.duplicate_of = original
+                report.region_id = original.region_id
+                report.closed_at = now
+                report.status_notes = str(
+                    _("Already reported; added to report %(code)s.") % {"code": original.code}
+                )
+            clean_model(report, exclude=["region", "category", "area", "reporter", "client"])
+            report.save(force_insert=True)
+            ReportPhoto.objects.bulk_create(
+                [
+                    ReportPhoto(
+                        report=report,
+                        image=s.name,
+                        width=s.width,
+                        height=s.height,
+                        uploaded_by=reporter,
+                    )
+                    for s in stored
+                ]
+            )
+            _event(report, actor=actor, before="", note=report.status_notes, at=now)
+            record(
+                actor=reporter,
+                action="civic.report_submit",
+                target=report,
+                region=report.region,
+                changes={
+                    "category": [None, category.code],
+                    "status": [None, report.status],
+                    "duplicate_of": [None, original.code if original else None],
+                },
+            )
+            if original is None:
+                for user in _handlers(report.region):
+                    _notify(
+                        user,
+                        report,
+                        kind="civic.new",
+                        subject=_("New report: %(category)s") % {"category": category.name},
+                        body=description[:200],
+                        sms=True,
+                    )
+                if reporter is not None:
+                    _notify(
+                        reporter,
+                        report,
+                        kind="civic.status",
+                        subject=_("Your report was sent to %(body)s") % {"body": where.body},
+                    )
+            else:
+                if reporter is not None:
+                    _notify(
+                        reporter,
+                        report,
+                        kind="civic.status",
+                        subject=_("Already reported nearby; you are credited as a co-reporter"),
+                    )
+                    if original.status in (
+                        Status.ACKNOWLEDGED,
+                        Status.IN_PROGRESS,
+                        Status.RESOLVED,
+                        Status.REOPENED,
+                    ):
+                        _credit(original, "civic.report_accepted", [reporter])
+    except IntegrityError:
+        for s in stored:
+            image_delete(s.name)
+        first = existing.first()
+        if first is None:
+            raise
+        return Intake(first, False, first.status == Status.DUPLICATE)
+    except BaseException:
+        for s in stored:
+            image_delete(s.name)
+        raise
+    return Intake(report, True, original is not None)
+
+
+# --- the state machine ---------------------------------------------------------------------------
+def _role_in(actor, report: CivicReport) -> set[str]:
+    roles = set()
+    if actor is None:
+        roles.add(SYSTEM)
+        return roles
+    if report.reporter_id and getattr(actor, "pk", None) == report.reporter_id:
+        roles.add(REPORTER)
+    if has_perm(actor, Perm.HANDLE_REPORT, report.region):
+        roles.add(HANDLER)
+    return roles
+
+
+def _locked(report: CivicReport) -> CivicReport:
+    return (
+        CivicReport.objects.unscoped(reason="row lock for a state change")
+        .select_for_update(of=("self",))
+        .select_related("category", "region", "reporter")
+        .get(pk=report.pk)
+    )
+
+
+def transition_allowed(report: CivicReport, to: str) -> bool:
+    return to in TRANSITIONS.get(report.status, {})
+
+
+def report_transition(
+    *,
+    actor,
+    report: CivicReport,
+    to: str,
+    note: str = "",
+    duplicate_of: CivicReport | None = None,
+    fix_photo=None,
+    now: dt.datetime | None = None,
+) -> CivicReport:
+    """Move a report to ``to``. Who may: see ``TRANSITIONS``. Outside the actor's reach → 404;
+    not allowed from the current state → 409 (``Conflict``); the wrong party → 403."""
+    now = now or timezone.now()
+    if actor is not None:
+        visible = (report.reporter_id and actor.pk == report.reporter_id) or has_perm(
+            actor, Perm.VIEW_REPORT, report.region
+        )
+        if not visible:
+            raise NotFound(_("Not found."))
+    stored = _store_photos([fix_photo], field="fix_photo") if fix_photo else []
+    try:
+        with transaction.atomic():
+            report = _locked(report)
+            before = report.status
+            if to not in Status.values or to not in TRANSITIONS[before]:
+                raise Conflict(
+                    _("A report that is “%(from)s” cannot become “%(to)s”.")
+                    % {
+                        "from": Status(before).label,
+                        "to": Status(to).label if to in Status.values else to,
+                    },
+                    code="transition_not_allowed",
+                    field="status",
+                )
+            if not (TRANSITIONS[before][to] & _role_in(actor, report)):
+                raise Forbidden(_("You may not make this change to this report."))
+            note = (note or "").strip()
+            if to == Status.REJECTED and not note:
+                raise DomainError(
+                    _("Say why the report is rejected."), code="reason_required", field="note"
+                )
+            if to == Status.REOPENED and not note:
+                raise DomainError(
+                    _("Say what is still wrong."), code="reason_required", field="note"
+                )
+            if to == Status.DUPLICATE:
+                _check_original(report, duplicate_of)
+                report.duplicate_of = duplicate_of
+                note = note or str(
+                    _("Same problem as report %(code)s.") % {"code": duplicate_of.code}
+                )
+            report.status = to
+            report.updated_at = now
+            fields = ["status", "updated_at", "status_notes"]
+            if (
+                to == Status.ACKNOWLEDGED
+                or to == Status.IN_PROGRESS
+                and report.acknowledged_at is None
+            ):
+                report.acknowledged_at = now
+                fields.append("acknowledged_at")
+            if to == Status.RESOLVED:
+                report.resolved_at = now
+                fields.append("resolved_at")
+            if to == Status.REOPENED:
+                report.resolved_at = None
+                report.resolve_escalated_at = None
+                report.resolve_due_at = deadlines.due_after(
+                    now, hours=report.category.resolve_hours
+                )
+                fields += ["resolved_at", "resolve_escalated_at", "resolve_due_at"]
+            if to in (Status.CONFIRMED, Status.REJECTED, Status.DUPLICATE):
+                report.closed_at = now
+                fields.append("closed_at")
+            if to == Status.DUPLICATE:
+                fields.append("duplicate_of")
+            if to == Status.CONFIRMED and actor is None and not note:
+                note = str(
+                    _("Closed: not reopened within %(n)s days of the fix.")
+                    % {"n": settings.CIVIC_CONFIRM_DAYS}
+                )
+            report.status_notes = note[:500]
+            report.save(update_fields=fields)
+            for s in stored:
+                ReportPhoto.objects.create(
+                    report=report,
+                    kind=PhotoKind.FIX,
+                    image=s.name,
+                    width=s.width,
+                    height=s.height,
+                    uploaded_by=actor,
+                )
+            _event(report, actor=actor, before=before, note=note, at=now)
+            record(
+                actor=actor,
+                action=f"civic.report_{to}",
+                target=report,
+                region=report.region,
+                changes={"status": [before, to]},
+                reason=note[:200],
+            )
+            _after(report, before=before, actor=actor, note=note)
+    except BaseException:
+        for s in stored:
+            image_delete(s.name)
+        raise
+    return report
+
+
+def _check_original(report: CivicReport, original: CivicReport | None) -> None:
+    if (
+        original is None
+        or original.pk == report.pk
+        or original.duplicate_of_id is not None
+        or original.category_id != report.category_id
+        or original.status in (Status.REJECTED, Status.DUPLICATE)
+    ):
+        raise DomainError(
+            _("Choose an open report of the same category as the original."),
+            code="bad_original",
+            field="duplicate_of",
+        )
+
+
+def _after(report: CivicReport, *, before: str, actor, note: str) -> None:
+    """Notifications and points for a state change (inside the transaction)."""
+    to = report.status
+    subject = _("Your report %(code)s: %(status)s") % {
+        "code": report.code,
+        "status": Status(to).label,
+    }
+    people = _reporters(report)
+    if to == Status.RESOLVED:
+        subject = _("Your report %(code)s is marked fixed. Is it really fixed?") % {
+            "code": report.code
+        }
+    for user in people:
+        if user != actor:
+            _notify(user, report, kind="civic.status", subject=subject, body=note, sms=True)
+    if to == Status.ACKNOWLEDGED or (to == Status.IN_PROGRESS and before == Status.SUBMITTED):
+        _credit(report, "civic.report_accepted", people)
+    if to == Status.CONFIRMED:
+        _credit(report, "civic.report_accepted", people)
+        _credit(report, "civic.report_confirmed", people)
+    if to == Status.DUPLICATE and report.duplicate_of_id:
+        original = report.duplicate_of
+        if original.status not in (Status.SUBMITTED, Status.REJECTED) and report.reporter_id:
+            _credit(original, "civic.report_accepted", [report.reporter])
+    if to == Status.REOPENED:
+        for user in _handlers(report.region):
+            _notify(
+                user,
+                report,
+                kind="civic.reopened",
+                subject=_("Report %(code)s reopened by the reporter") % {"code": report.code},
+                body=note,
+            )
+
+
+# --- deadlines (core.deadlines sources, registered in apps.ready) ------------------------------
+def _unscoped(reason: str):
+    return CivicReport.objects.unscoped(reason=reason).select_related("region", "category")
+
+
+def overdue_acknowledge(now):
+    return list(
+        _unscoped("deadline scan").filter(
+            status=Status.SUBMITTED, ack_due_at__lt=now, ack_escalated_at__isnull=True
+        )[:500]
+    )
+
+
+def overdue_resolve(now):
+    return list(
+        _unscoped("deadline scan").filter(
+            status__in=[Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED],
+            resolve_due_at__lt=now,
+            resolve_escalated_at__isnull=True,
+        )[:500]
+    )
+
+
+def _escalate(report: CivicReport, now, field: str, subject) -> bool:
+    report = _locked(report)
+    if getattr(report, field) is not None:
+        return False
+    setattr(report, field, now)
+    report.save(update_fields=[field])
+    district = routing.district_of(report.region)
+    targets = {u.pk: u for u in _handlers(district)}
+    if district.pk == report.region_id:  # already at district level: the city above it
+        parent = report.region.parent
+        if parent is not None:
+            targets |= {u.pk: u for u in _officers_at(parent)}
+    for user in targets.values():
+        _notify(user, report, kind="civic.overdue", subject=subject, sms=True)
+    record(
+        actor=None,
+        action="civic.report_escalated",
+        target=report,
+        region=report.region,
+        changes={field: [None, now.isoformat()]},
+    )
+    return True
+
+
+def _officers_at(region):
+    from warmbee.accounts.models import RoleAssignment
+
+    roles = [role for role, perms in ROLE_PERMS.items() if Perm.VIEW_REPORT in perms]
+    grants = RoleAssignment.objects.unscoped(reason="who oversees a region").filter(
+        role__in=roles, region=region, user__is_active=True
+    )
+    return [g.user for g in grants.select_related("user")]
+
+
+def escalate_acknowledge(report, now):
+    return _escalate(
+        report,
+        now,
+        "ack_escalated_at",
+        _("Overdue: report %(code)s not acknowledged in time") % {"code": report.code},
+    )
+
+
+def escalate_resolve(report, now):
+    return _escalate(
+        report,
+        now,
+        "resolve_escalated_at",
+        _("Overdue: report %(code)s not resolved in time") % {"code": report.code},
+    )
+
+
+def unconfirmed(now):
+    cutoff = now - dt.timedelta(days=settings.CIVIC_CONFIRM_DAYS)
+    return list(
+        _unscoped("auto-confirm").filter(status=Status.RESOLVED, resolved_at__lt=cutoff)[:500]
+    )
+
+
+def auto_confirm(report, now):
+    report_transition(actor=None, report=report, to=Status.CONFIRMED, now=now)
+
+
+def register_deadlines() -> None:
+    deadlines.register(
+        "civic.acknowledge", overdue=overdue_acknowledge, escalate=escalate_acknowledge
+    )
+    deadlines.register("civic.resolve", overdue=overdue_resolve, escalate=escalate_resolve)
+    deadlines.register("civic.auto_confirm", overdue=unconfirmed, escalate=auto_confirm)
+
+
+# --- Open311 API keys ----------------------------------------------------------------------------
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_client_create(*, actor, name: str, region) -> tuple[ApiClient, str]:
+    """A new integration and its key (shown once; only the hash is kept)."""
+    authorize(actor, Perm.MANAGE_CIVIC, region=region)
+    key = "wb311_" + secrets.token_urlsafe(24)
+    client = ApiClient(
+        name=(name or "").strip(),
+        region=region,
+        key_prefix=key[6:12],
+        key_hash=hash_key(key),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    with transaction.atomic():
+        clean_model(client, exclude=["region", "created_by"])
+        client.save()
+        record(actor=actor, action="civic.api_key_create", target=client, region=region)
+    return client, key
+
+
+def api_client_for_key(key: str | None) -> ApiClient | None:
+    if not key:
+        return None
+    client = (
+        ApiClient.objects.unscoped(reason="API key look-up")
+        .filter(key_hash=hash_key(str(key)), is_active=True)
+        .first()
+    )
+    if client is not None:
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=5):
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+    return client
+
+
+def open_statuses() -> frozenset:
+    return OPEN_STATUSES
