@@ -755,7 +755,7 @@ def desk_member_set(
 
 def duty_set(*, actor, on_duty: bool) -> int:
     """A provider goes on or off duty at all their desks; returns how many memberships."""
-    mine = [m for m in memberships(actor)]
+    mine = memberships(actor)
     if not mine:
         raise NotFound(_("Not found."))
     with transaction.atomic():
