@@ -33,6 +33,7 @@ run: $(VENV)/.runtime
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker & \
+	$(PY) manage.py run_schedule & \
 	$(VENV)/bin/gunicorn warmbee.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 	  --access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' \
 	  --error-logfile - --log-level warning

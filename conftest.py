@@ -95,6 +95,7 @@ def _flush_keeps_reference_data():
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
+    from warmbee.regions import grids
     from warmbee.stations import finder
 
     settings.SCOPE_STRICT = True
@@ -103,6 +104,8 @@ def _test_settings(settings, tmp_path):
     settings.FINDER_REFRESH_SECONDS = 0
     settings.FINDER_WARM_FRAGMENTS = False
     finder.reset()
+    settings.GRID_REFRESH_SECONDS = 0
+    grids.reset()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

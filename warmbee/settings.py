@@ -425,6 +425,12 @@ DATA_REQUEST_DAYS = env_int("DATA_REQUEST_DAYS", 15)
 EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)
 
 # --- grid areas, inbox, deadlines, schedule (civic-base) -------------------------------------
+# How often (at most) each process checks whether grid areas changed (regions/grids.py).
+GRID_REFRESH_SECONDS = env_int("GRID_REFRESH_SECONDS", 5)
+# The largest GeoJSON file the grid import accepts, in megabytes.
+GRID_IMPORT_MAX_MB = env_int("GRID_IMPORT_MAX_MB", 20)
+# Inbox messages per page on /me/inbox/.
+INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 20)
 
 
 # --- civic (snap-and-report) ---------------------------------------------------------------------
@@ -451,4 +457,3 @@ ADMIN_APPS = (*ADMIN_APPS, "casework")
 
 
 # --- aid -----------------------------------------------------------------------------------------
-

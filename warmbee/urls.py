@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("warmbee.workers.urls")),
     path("", include("warmbee.notify.urls")),
     path("", include("warmbee.privacy.urls")),
+    path("", include("warmbee.regions.urls")),
     path("", include("warmbee.civic.urls")),
     path("", include("warmbee.points.urls")),
     path("", include("warmbee.casework.urls")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Perm
@@ -16,6 +17,8 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("My stations"), reverse("stations:host_home")))
     if user.holds(Perm.VIEW_STATION):
         items.append((_("Station network"), reverse("stations:console_list")))
+    if user.holds(Perm.VIEW_GRID):
+        items.append((_("Grid areas"), reverse("regions:console_grids")))
     if user.holds(Perm.VIEW_WORKER):
         items.append((_("Workers"), reverse("workers:console_list")))
     if user.holds(Perm.VIEW_PARTY):
@@ -42,6 +45,7 @@ def navigation_for(user) -> list[tuple[str, str]]:
 
     # --- aid ---
 
+    items.append(_inbox_item(user))
     if user.holds(Perm.CHECK_IN):
         items.append((_("My data"), reverse("workers:me_data")))
     if user.holds(Perm.VIEW_USER):
@@ -52,3 +56,15 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("System admin"), reverse("admin:index")))
     items.append((_("My account"), reverse("accounts:me")))
     return items
+
+
+def _inbox_item(user) -> tuple[str, str]:
+    """ "Inbox", with the unread count: one COUNT on the inbox index per page."""
+    from warmbee.notify.selectors import unread_count
+
+    unread = unread_count(user)
+    if unread:
+        label = gettext("Inbox (%(count)s)") % {"count": unread if unread < 100 else "99+"}
+    else:
+        label = gettext("Inbox")
+    return (label, reverse("notify:inbox"))

@@ -83,6 +83,9 @@ class Perm:
     VIEW_COVERAGE = "workers.view_coverage"
 
     # --- civic (snap-and-report) -------------------------------------------------------------
+    # grid areas
+    VIEW_GRID = "civic.view_grid"
+    MANAGE_GRID = "civic.manage_grid"
 
     # --- points ------------------------------------------------------------------------------
 
@@ -160,6 +163,15 @@ def _extend(grants: dict[str, set[str]]) -> None:
 
 
 # --- civic (snap-and-report) -----------------------------------------------------------------
+# grid areas
+_extend(
+    {
+        Role.COMMUNITY_OFFICER: {Perm.VIEW_GRID},
+        Role.DISTRICT_OFFICER: {Perm.VIEW_GRID, Perm.MANAGE_GRID},
+        Role.CITY_OFFICER: {Perm.VIEW_GRID, Perm.MANAGE_GRID},
+        Role.PROVINCE_OFFICER: {Perm.VIEW_GRID, Perm.MANAGE_GRID},
+    }
+)
 
 
 # --- points ----------------------------------------------------------------------------------

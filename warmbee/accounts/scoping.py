@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _
 
 from warmbee.core.errors import DomainError, Forbidden, NotFound
 
-from .roles import ROLE_PERMS
+# A module import, not ``from .roles import ROLE_PERMS``: regions.models (GridArea) imports this
+# module while accounts.roles, which imports regions.models, may still be initialising.
+from . import roles as _roles
 
 if TYPE_CHECKING:
     from warmbee.regions.models import Region
@@ -40,7 +42,7 @@ def grant_paths(actor, perm: str) -> list[str]:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return []
     paths = sorted(
-        {g.region.path for g in actor.active_grants() if perm in ROLE_PERMS.get(g.role, ())}
+        {g.region.path for g in actor.active_grants() if perm in _roles.ROLE_PERMS.get(g.role, ())}
     )
     minimal: list[str] = []
     for path in paths:

@@ -96,3 +96,34 @@ class ImportJob(models.Model):
             return min(99, int(50 + 50 * done))
         share = 50 if saves else 100
         return min(99, int(share * self.checked_rows / estimate))
+
+
+class ScheduledJob(models.Model):
+    """The run state of one job of the schedule (``core/schedule.py``), and its lock.
+
+    A scheduler takes a job by one conditional UPDATE (``locked_until`` past, ``last_started_at``
+    as it read it), so two schedulers never run the same job at once; a scheduler that dies
+    leaves a lock that expires after the job's ``lock_minutes``.
+    """
+
+    name = models.CharField(max_length=60, primary_key=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(max_length=100, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(null=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    data_inventory = Inventory(
+        retention="permanent",
+        general=(
+            "name locked_until locked_by last_started_at last_finished_at last_ok last_error runs"
+        ),
+    )
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.name

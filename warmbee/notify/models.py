@@ -1,4 +1,4 @@
-"""Notifications: one-time codes and the SMS outbox.
+"""Notifications: the in-app inbox, one-time codes and the SMS outbox.
 
 Chinese carriers send only pre-approved templates, so a message is a template code with
 parameters (``templates.py``), never free text. The outbox keeps every message until the backend
@@ -7,6 +7,7 @@ accepts it; a backend that is down leaves the message queued for the next attemp
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -72,3 +73,41 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {mask_phone(self.phone)}"
+
+
+class InboxMessage(models.Model):
+    """One message in a user's in-app inbox (收件箱), written by ``services.notify_user``.
+
+    ``kind`` names what happened (``"civic.report_acknowledged"``); ``link`` is a relative URL
+    to the page about it, checked again for access when the user opens it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="inbox",
+    )
+    kind = models.CharField(_("kind"), max_length=50)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    data_inventory = Inventory(
+        retention="account",
+        general="id user kind subject body link created_at read_at",
+    )
+
+    class Meta:
+        default_permissions = ()
+        verbose_name = _("inbox message")
+        verbose_name_plural = _("inbox messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="inbox_user_read_created")
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("me/inbox/", views.inbox, name="inbox"),
+    path("me/inbox/read/", views.inbox_read, name="inbox_read"),
+]

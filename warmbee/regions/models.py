@@ -84,3 +84,75 @@ class Region(models.Model):
 
     def contains(self, other: Region) -> bool:
         return other.path.startswith(self.path)
+
+
+# Imported here, below Region: accounts.roles imports this module for ``Level``.
+from warmbee.accounts.scoping import ScopedManager  # noqa: E402
+
+
+class GridArea(models.Model):
+    """A grid area (网格): a polygon owned by a community (or street / township) region.
+
+    ``region`` is the owner and the scope field: an officer sees the grid areas under their
+    grants. ``geometry`` is a GeoJSON Polygon or MultiPolygon in WGS-84 ``[lng, lat]``; the bbox
+    columns are derived from it on save. Point routing (``grids.area_for_point``) reads the
+    active areas into an in-process index (ADR 0012).
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="grid_areas",
+    )
+    geometry = models.JSONField(_("boundary"))
+    min_lat = models.FloatField(_("southern edge"))
+    min_lng = models.FloatField(_("western edge"))
+    max_lat = models.FloatField(_("northern edge"))
+    max_lng = models.FloatField(_("eastern edge"))
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedManager()
+
+    data_inventory = Inventory(
+        retention="permanent",
+        general=(
+            "id code name region geometry min_lat min_lng max_lat max_lng is_active "
+            "created_at updated_at"
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("grid area")
+        verbose_name_plural = _("grid areas")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["region", "code"], name="gridarea_region_code")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def audit_label(self) -> str:
+        return self.code
+
+    def set_bbox(self) -> None:
+        """Fill the bbox columns from ``geometry`` (call before save when geometry changes)."""
+        lngs, lats = [], []
+        for lng, lat in _coordinates(self.geometry):
+            lngs.append(float(lng))
+            lats.append(float(lat))
+        self.min_lng, self.max_lng = min(lngs), max(lngs)
+        self.min_lat, self.max_lat = min(lats), max(lats)
+
+
+def _coordinates(geometry: dict):
+    """Every ``[lng, lat]`` position of a GeoJSON Polygon or MultiPolygon."""
+    kind, coords = geometry.get("type"), geometry.get("coordinates") or []
+    polygons = [coords] if kind == "Polygon" else coords
+    for polygon in polygons:
+        for ring in polygon:
+            for position in ring:
+                yield position[0], position[1]

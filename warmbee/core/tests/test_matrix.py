@@ -233,6 +233,7 @@ def _app_routes() -> dict[str, Route]:
     from warmbee.orgs.tests.matrix import routes as org_routes
     from warmbee.points.tests.matrix import routes as points_routes
     from warmbee.privacy.tests.matrix import routes as privacy_routes
+    from warmbee.regions.tests.matrix import routes as region_routes
     from warmbee.stations.tests.matrix import routes as station_routes
     from warmbee.workers.tests.matrix import routes as worker_routes
 
@@ -243,6 +244,7 @@ def _app_routes() -> dict[str, Route]:
         **notify_routes(Route),
         **privacy_routes(Route),
         **import_routes(Route),
+        **region_routes(Route),
         **civic_routes(Route),
         **points_routes(Route),
         **casework_routes(Route),
