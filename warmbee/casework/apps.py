@@ -8,12 +8,9 @@ class CaseworkConfig(AppConfig):
 
     def ready(self) -> None:
         # First-response and resolution deadlines, escalated by the shared scheduler (every
-        # 5 minutes). ``core.deadlines`` arrives with civic-base; until then
-        # ``services.escalate_overdue`` is the same work, callable from a task or a test.
-        try:
-            from warmbee.core import deadlines
-        except ImportError:
-            return
+        # 5 minutes, ``escalate_overdue``).
+        from warmbee.core import deadlines
+
         from . import services
 
         deadlines.register(

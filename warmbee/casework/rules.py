@@ -11,6 +11,8 @@ import unicodedata
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from warmbee.core.deadlines import due_after
+
 from .models import CrisisCategory, Status, Urgency
 
 # --- the life cycle --------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ def deadlines(desk: str, urgency: str, start: dt.datetime) -> tuple[dt.datetime,
     else:
         hours = override.get("response_hours", settings.CASEWORK_RESPONSE_HOURS)
     days = override.get("resolution_days", settings.CASEWORK_RESOLUTION_DAYS)
-    return start + dt.timedelta(hours=hours), start + dt.timedelta(days=days)
+    return due_after(start, hours=hours), due_after(start, hours=24 * days)
 
 
 # --- the sharing notice (R25) ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from warmbee.audit.services import record
 from warmbee.core import ratelimit
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound
 from warmbee.core.validators import clean_model, normalize_mobile
+from warmbee.notify.services import notify_user
 from warmbee.orgs.models import Desk, ServiceDesk
 from warmbee.regions.models import Level, Region
 
@@ -55,13 +56,9 @@ REQUEST_LEVELS = frozenset({Level.COUNTY, Level.TOWNSHIP, Level.COMMUNITY})
 
 # --- notifications (the shared inbox; ``notify_user`` arrives with civic-base) ---------------------
 def _notify(user, *, kind: str, subject, link: str, sms: bool = False) -> None:
-    """Tell ``user`` something happened, with a link and never the contents."""
+    """Tell ``user`` something happened, with a link and never the contents (the inbox row is
+    written in this transaction, the SMS queued on commit)."""
     if user is None:
-        return
-    try:
-        from warmbee.notify.services import notify_user
-    except ImportError:  # the inbox is not merged yet: leave a log line without contents
-        log.info("casework notification %s to user %s", kind, user.pk)
         return
     notify_user(user=user, kind=kind, subject=str(subject), body="", link=link, sms=sms)
 
@@ -795,15 +792,20 @@ def overdue_resolutions(now):
     )
 
 
-def _escalate(case, now, *, field: str, subject) -> None:
+def _escalate(case, now, *, field: str, due_field: str, subject) -> bool:
+    """Mark the case escalated and tell the desk's supervisors and its provider, in one
+    transaction; a case no longer overdue or already escalated is left alone (idempotent)."""
+    pending = {field: None, f"{due_field}__lt": now, "status__in": OPEN_STATUSES}
+    if field == "response_escalated_at":
+        pending["first_response_at"] = None
     with transaction.atomic():
         updated = (
             HelpRequest.objects.unscoped(reason="deadline escalation")
-            .filter(pk=case.pk, **{field: None})
+            .filter(pk=case.pk, **pending)
             .update(**{field: now})
         )
         if not updated:
-            return
+            return False
         record(
             actor=None,
             action=f"casework.{field.removesuffix('_at')}",
@@ -824,22 +826,25 @@ def _escalate(case, now, *, field: str, subject) -> None:
                     sms=case.urgency == Urgency.URGENT,
                 )
                 told.add(person.pk)
+    return True
 
 
-def escalate_response(case, now) -> None:
-    _escalate(
+def escalate_response(case, now) -> bool:
+    return _escalate(
         case,
         now,
         field="response_escalated_at",
+        due_field="response_due_at",
         subject=_("A help request is waiting past its first-response deadline"),
     )
 
 
-def escalate_resolution(case, now) -> None:
-    _escalate(
+def escalate_resolution(case, now) -> bool:
+    return _escalate(
         case,
         now,
         field="resolution_escalated_at",
+        due_field="resolution_due_at",
         subject=_("A help request is open past its resolution deadline"),
     )
 
@@ -849,9 +854,7 @@ def escalate_overdue(now=None) -> int:
     now = now or timezone.now()
     n = 0
     for case in list(overdue_responses(now)):
-        escalate_response(case, now)
-        n += 1
+        n += escalate_response(case, now)
     for case in list(overdue_resolutions(now)):
-        escalate_resolution(case, now)
-        n += 1
+        n += escalate_resolution(case, now)
     return n

@@ -350,3 +350,36 @@ def test_entries_and_descriptions_are_not_in_the_audit_trail(ask, personas):
     dump = " ".join(f"{e.changes} {e.target_label} {e.reason}" for e in AuditEvent.objects.all())
     assert "隐私内容XYZ" not in dump and "8000" not in dump
     assert CaseEntry.objects.unscoped(reason="test").count() == 3
+
+
+def test_crisis_puts_an_inbox_message_and_an_sms_without_contents(personas, desk):
+    from warmbee.notify.models import InboxMessage, SmsMessage
+
+    text = "老板不给钱，我想死"
+    with_sms_before = SmsMessage.objects.count()
+    case, hotlines = services.help_request_create(
+        actor=personas["courier"], kind="labour_relations", description=text, consent=True
+    )
+    messages = (
+        InboxMessage.objects.unscoped(reason="test")
+        if hasattr(InboxMessage.objects, "unscoped")
+        else InboxMessage.objects
+    )
+    inbox = list(messages.filter(user=personas["provider"]))
+    assert len(inbox) == 1
+    assert inbox[0].link == f"/console/cases/{case.pk}/"
+    assert text not in inbox[0].subject and text not in inbox[0].body
+    assert [n for n, _l in hotlines][:1] == ["12356"]
+    assert SmsMessage.objects.count() >= with_sms_before  # queued on commit
+
+
+def test_escalations_run_through_the_shared_deadlines(ask, personas, desk):
+    from warmbee.core import deadlines
+
+    case = ask()
+    later = case.response_due_at + dt.timedelta(minutes=5)
+    counts = deadlines.run_escalations(now=later)
+    assert counts["casework.response"] == 1 and counts["casework.resolution"] == 0
+    assert deadlines.run_escalations(now=later)["casework.response"] == 0
+    case.refresh_from_db()
+    assert case.response_escalated_at == later
