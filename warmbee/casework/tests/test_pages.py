@@ -21,8 +21,13 @@ def test_the_whole_story(as_persona, personas, desk):
     assert "五师一室" in courier.get(reverse("casework:my_list")).content.decode()
     response = courier.post(
         reverse("casework:ask"),
-        {"kind": "labour_relations", "description": WAGES, "urgency": "normal",
-         "contact_by": "phone", "consent": "on"},
+        {
+            "kind": "labour_relations",
+            "description": WAGES,
+            "urgency": "normal",
+            "contact_by": "phone",
+            "consent": "on",
+        },
     )
     case = cases().get()
     assert response.status_code == 302 and response["Location"] == f"/help/{case.pk}/"
@@ -33,7 +38,9 @@ def test_the_whole_story(as_persona, personas, desk):
     assert case.number in provider.get(reverse("casework:queue")).content.decode()
     assert WAGES in provider.get(reverse("casework:case", args=[case.pk])).content.decode()
     for kind, body in (("note", NOTE), ("message", "您好，我已联系网点，本周内答复您。")):
-        r = provider.post(reverse("casework:case_entry", args=[case.pk]), {"kind": kind, "body": body})
+        r = provider.post(
+            reverse("casework:case_entry", args=[case.pk]), {"kind": kind, "body": body}
+        )
         assert r.status_code == 302
     # The worker sees the message, not the note.
     page = courier.get(reverse("casework:my_case", args=[case.pk])).content.decode()
@@ -45,17 +52,23 @@ def test_the_whole_story(as_persona, personas, desk):
         html = officer.get(url).content.decode()
         assert NOTE not in html and WAGES not in html and "本周内" not in html
     # The other district's officer does not even see it.
-    assert as_persona("other_district").get(
-        reverse("casework:case", args=[case.pk])
-    ).status_code == 404
+    assert (
+        as_persona("other_district").get(reverse("casework:case", args=[case.pk])).status_code
+        == 404
+    )
 
     provider.post(reverse("casework:case_close", args=[case.pk]), {"outcome": "resolved"})
-    r = courier.post(reverse("casework:my_rate", args=[case.pk]), {"rating": "5", "comment": "谢谢"})
+    r = courier.post(
+        reverse("casework:my_rate", args=[case.pk]), {"rating": "5", "comment": "谢谢"}
+    )
     assert r.status_code == 302
     case.refresh_from_db()
     assert (case.status, case.outcome, case.rating) == ("closed", "resolved", 5)
     # Rated once: the form is gone, a second rating is a 409.
-    assert courier.post(reverse("casework:my_rate", args=[case.pk]), {"rating": "4"}).status_code == 409
+    assert (
+        courier.post(reverse("casework:my_rate", args=[case.pk]), {"rating": "4"}).status_code
+        == 409
+    )
 
 
 def test_bad_input_shows_the_field_error_and_writes_nothing(as_persona, desk):
@@ -63,11 +76,17 @@ def test_bad_input_shows_the_field_error_and_writes_nothing(as_persona, desk):
     before = AuditEvent.objects.count()
     response = courier.post(
         reverse("casework:ask"),
-        {"kind": "labour_relations", "description": WAGES, "urgency": "normal",
-         "contact_by": "phone"},
+        {
+            "kind": "labour_relations",
+            "description": WAGES,
+            "urgency": "normal",
+            "contact_by": "phone",
+        },
     )
     assert response.status_code == 200
-    assert "Without your consent" in response.content.decode() or "同意" in response.content.decode()
+    assert (
+        "Without your consent" in response.content.decode() or "同意" in response.content.decode()
+    )
     response = courier.post(reverse("casework:ask"), {"kind": "", "description": ""})
     assert response.status_code == 200 and cases().count() == 0
     assert AuditEvent.objects.count() == before
@@ -77,8 +96,13 @@ def test_crisis_words_show_the_hotlines_at_once(as_persona, desk):
     courier = as_persona("courier")
     response = courier.post(
         reverse("casework:ask"),
-        {"kind": "health", "description": "压力太大了，活不下去了", "urgency": "normal",
-         "contact_by": "phone", "consent": "on"},
+        {
+            "kind": "health",
+            "description": "压力太大了，活不下去了",
+            "urgency": "normal",
+            "contact_by": "phone",
+            "consent": "on",
+        },
         follow=True,
     )
     html = response.content.decode()
@@ -97,9 +121,17 @@ def test_host_logs_a_visitor_request(as_persona, desk, personas):
     host = as_persona("host")
     response = host.post(
         reverse("casework:log"),
-        {"channel": "station", "contact_name": "赵六", "contact_phone": "13900002222",
-         "region": "230602", "kind": "labour_relations", "description": WAGES,
-         "urgency": "normal", "contact_by": "phone", "consent": "on"},
+        {
+            "channel": "station",
+            "contact_name": "赵六",
+            "contact_phone": "13900002222",
+            "region": "230602",
+            "kind": "labour_relations",
+            "description": WAGES,
+            "urgency": "normal",
+            "contact_by": "phone",
+            "consent": "on",
+        },
     )
     assert response.status_code == 302
     case = cases().get()
