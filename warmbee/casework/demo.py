@@ -98,11 +98,11 @@ def build(ctx) -> None:
         return
     rng = random.Random(SEED)
     with transaction.atomic(), override_settings(CASEWORK_REQUESTS_PER_DAY=10**6):
-        coordinators = _staff(ctx, rng, desks)
+        coordinators = _staff(rng, desks)
         _cases(rng, coordinators)
 
 
-def _staff(ctx, rng, desks) -> dict[str, User]:
+def _staff(rng, desks) -> dict[str, User]:
     """One provider per desk and a supervisor per district; returns each district's
     labour-relations coordinator (who also answers the hotline)."""
     by_district: dict[str, list[ServiceDesk]] = {}
@@ -118,38 +118,24 @@ def _staff(ctx, rng, desks) -> dict[str, User]:
     members = []
     for code, district_desks in by_district.items():
         region = district_desks[0].region
-        showcase = code == "230602"
-        name = f"{rng.choice(SURNAMES)}主任"
-        password = ctx.new_password() if showcase else None
+        # Staff accounts get activation links (no password): the demo's credentials file holds
+        # the personas only; an operator activates the showcase accounts when needed.
         supervisor = operator_user_create(
-            phone=demo_phone(rng), name=name, role=Role.PROVIDER, region=region, password=password
+            phone=demo_phone(rng),
+            name=f"{rng.choice(SURNAMES)}主任",
+            role=Role.PROVIDER,
+            region=region,
         )
-        if showcase:
-            ctx.add_credentials(
-                f"{Role.PROVIDER.label} (supervisor)", name, supervisor.phone, password
-            )
         for desk in district_desks:
-            if showcase and desk.desk == "legal_aid" and lawyer is not None:
-                user = lawyer.user
+            if code == "230602" and desk.desk == "legal_aid" and lawyer is not None:
+                user = lawyer.user  # the 陈律师 persona staffs 萨尔图区's legal-aid desk
             else:
-                name = rng.choice(SURNAMES) + TITLES[desk.desk]
-                password = (
-                    ctx.new_password() if showcase and desk.desk == "labour_relations" else None
-                )
                 user = operator_user_create(
                     phone=demo_phone(rng),
-                    name=name,
+                    name=rng.choice(SURNAMES) + TITLES[desk.desk],
                     role=Role.PROVIDER,
                     region=region,
-                    password=password,
                 )
-                if password:
-                    ctx.add_credentials(
-                        f"{Role.PROVIDER.label} ({desk.get_desk_display()})",
-                        name,
-                        user.phone,
-                        password,
-                    )
             if desk.desk == "labour_relations":
                 coordinators[code] = user
             members += [
@@ -280,7 +266,13 @@ def _spread(rng, case, now) -> None:
         if case.rated_at:
             fields["rated_at"] = fields["closed_at"]
     end = fields.get("closed_at") or now
-    if case.first_response_at is None and response_due < now and case.status != "closed" or fields.get("first_response_at") and fields["first_response_at"] > response_due:
+    if (
+        case.first_response_at is None
+        and response_due < now
+        and case.status != "closed"
+        or fields.get("first_response_at")
+        and fields["first_response_at"] > response_due
+    ):
         fields["response_escalated_at"] = response_due
     if resolution_due < end:
         fields["resolution_escalated_at"] = resolution_due
