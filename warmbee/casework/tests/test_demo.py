@@ -26,9 +26,10 @@ def test_demo_builds_staffed_desks_and_a_hundred_cases_once(personas):
     assert cases.filter(crisis=True, urgency="urgent").exists()
     assert cases.filter(rating__isnull=False).exists()
     members = DeskMember.objects.unscoped(reason="t")
-    assert members.filter(is_supervisor=True).values("desk").distinct().count() == members.values(
-        "desk"
-    ).distinct().count()
+    assert (
+        members.filter(is_supervisor=True).values("desk").distinct().count()
+        == members.values("desk").distinct().count()
+    )
     assert selectors.figures(personas["city_officer"])["all"]["total"] == demo.CASES
     demo.build(ctx)
     assert cases.count() == demo.CASES
