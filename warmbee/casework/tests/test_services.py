@@ -383,3 +383,20 @@ def test_escalations_run_through_the_shared_deadlines(ask, personas, desk):
     assert deadlines.run_escalations(now=later)["casework.response"] == 0
     case.refresh_from_db()
     assert case.response_escalated_at == later
+
+
+def test_key_rotation_re_encrypts_case_contents(ask, personas, settings):
+    from warmbee.core.management.commands.rotate_field_keys import rotate
+
+    case = ask(text="旋转密钥测试：网点欠薪")
+    services.case_add_entry(actor=personas["provider"], case=case, kind="note", body="轮换笔记")
+    settings.FIELD_ENCRYPTION_KEYS = [
+        "a-brand-new-key-for-the-test",
+        *settings.FIELD_ENCRYPTION_KEYS,
+    ]
+    done = rotate()
+    assert done["casework.HelpRequest.description"] >= 1 and done["casework.CaseEntry.body"] >= 1
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
+    case.refresh_from_db()
+    assert case.description == "旋转密钥测试：网点欠薪"
+    assert CaseEntry.objects.unscoped(reason="test").filter(kind="note").get().body == "轮换笔记"
