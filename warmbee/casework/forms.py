@@ -146,3 +146,15 @@ class ReopenForm(forms.Form):
         max_length=ENTRY_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class DeskMemberForm(forms.Form):
+    desk = forms.ChoiceField(label=_("Desk"))
+    phone = forms.CharField(label=_("Provider's mobile number"), max_length=20)
+    is_supervisor = forms.BooleanField(label=_("Supervisor of the desk"), required=False)
+
+    def __init__(self, *args, desks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["desk"].choices = [
+            (d.pk, f"{d.region.name} · {d.get_desk_display()}") for d in desks
+        ]

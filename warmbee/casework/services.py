@@ -750,6 +750,22 @@ def desk_member_set(
     return member
 
 
+def desk_member_remove(*, actor, member: DeskMember) -> None:
+    """An officer takes a provider off a desk. Cases they handle stay with them until the
+    supervisor reassigns them."""
+    authorize(actor, Perm.MANAGE_DESK, obj=member.desk)
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="casework.desk_member_remove",
+            target=member,
+            region=member.desk.region_id,
+            changes={"user": [member.user_id, None], "is_supervisor": [member.is_supervisor, None]},
+        )
+        member.desk.members.remove(member.user)
+        member.delete()
+
+
 def duty_set(*, actor, on_duty: bool) -> int:
     """A provider goes on or off duty at all their desks; returns how many memberships."""
     mine = memberships(actor)

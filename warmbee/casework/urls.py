@@ -27,4 +27,11 @@ urlpatterns = [
     path("console/cases/<int:pk>/reopen/", views.case_reopen, name="case_reopen"),
     # Officers: figures and the list of cases (desk, status, times — never contents).
     path("console/casework/", views.figures, name="figures"),
+    path("console/casework/desks/", views.desks, name="desks"),
+    path("console/casework/desks/members/", views.desk_member_add, name="desk_member_add"),
+    path(
+        "console/casework/desks/members/<int:pk>/remove/",
+        views.desk_member_remove,
+        name="desk_member_remove",
+    ),
 ]

@@ -26,6 +26,7 @@ from .forms import (
     AskForm,
     AssignForm,
     CloseForm,
+    DeskMemberForm,
     EntryForm,
     OnBehalfForm,
     RateForm,
@@ -33,7 +34,7 @@ from .forms import (
     ReopenForm,
     ReplyForm,
 )
-from .models import Channel, EntryKind, Kind, Status
+from .models import Channel, DeskMember, EntryKind, Kind, Status
 
 
 def _shown(exc: DomainError, form) -> None:
@@ -394,5 +395,82 @@ def figures(request):
         "kind": kind,
         "statuses": Status.choices,
         "kinds": Kind.choices,
+        "can_manage_desks": has_perm(request.user, Perm.MANAGE_DESK),
     }
     return render(request, "casework/figures.html", context)
+
+
+# --- officers: who staffs the desks -------------------------------------------------------
+def _desks_page(request, form=None):
+    desks = list(selectors.desks_for(request.user))
+    members = (
+        DeskMember.objects.visible_to(request.user, Perm.MANAGE_DESK)
+        .select_related("user")
+        .order_by("desk_id", "-is_supervisor", "user__name")
+    )
+    by_desk: dict[int, list] = {}
+    for m in members:
+        by_desk.setdefault(m.desk_id, []).append(m)
+    rows = [{"desk": d, "members": by_desk.get(d.pk, [])} for d in desks]
+    form = form or DeskMemberForm(desks=desks)
+    return render(request, "casework/desks.html", {"rows": rows, "form": form})
+
+
+@never_cache
+@console_required(Perm.MANAGE_DESK)
+def desks(request):
+    return _desks_page(request)
+
+
+@require_POST
+@console_required(Perm.MANAGE_DESK)
+def desk_member_add(request):
+    from warmbee.accounts.models import User
+    from warmbee.core.validators import normalize_mobile
+
+    desk_list = list(selectors.desks_for(request.user))
+    form = DeskMemberForm(request.POST, desks=desk_list)
+    if form.is_valid():
+        desk = next(d for d in desk_list if str(d.pk) == form.cleaned_data["desk"])
+        try:
+            phone = normalize_mobile(form.cleaned_data["phone"])
+        except Exception:  # noqa: BLE001 - ValidationError: shown on the field
+            form.add_error("phone", _("Enter a valid mainland mobile number."))
+        else:
+            user = (
+                User.objects.unscoped(reason="a provider by mobile; the service checks the grant")
+                .filter(phone=phone, is_active=True)
+                .first()
+            )
+            try:
+                if user is None:
+                    raise DomainError(
+                        _("This account is not a service provider for the desk's region."),
+                        code="not_provider",
+                        field="phone",
+                    )
+                services.desk_member_set(
+                    actor=request.user,
+                    desk=desk,
+                    user=user,
+                    is_supervisor=form.cleaned_data["is_supervisor"],
+                )
+            except DomainError as exc:
+                if exc.status != 400:
+                    raise
+                form.add_error("phone", str(exc.message))
+            else:
+                messages.success(request, _("%(name)s staffs the desk.") % {"name": user.name})
+                return redirect("casework:desks")
+    return _desks_page(request, form)
+
+
+@require_POST
+@console_required(Perm.MANAGE_DESK)
+def desk_member_remove(request, pk: int):
+    from warmbee.accounts.scoping import access
+
+    member = access(DeskMember, request.user, Perm.MANAGE_DESK, pk=pk)
+    services.desk_member_remove(actor=request.user, member=member)
+    messages.success(request, _("Removed from the desk."))
+    return redirect("casework:desks")

@@ -29,12 +29,15 @@ KNOWS = {
     "province_officer": {"own", "sibling", "other_city"},
 }
 OFFICERS = set(KNOWS) | {"community_officer"}
+# Officers who put providers on desks: the same areas (community officers only look).
+MANAGES_DESKS = KNOWS
 
 # Which personas may read which marks, per position (the confidentiality columns).
 CONFIDENTIAL = {
     "casework:my_case": {"desc": WORKER_READS, "note": {}, "message": WORKER_READS},
     "casework:case": {"desc": PROVIDER_READS, "note": PROVIDER_READS, "message": PROVIDER_READS},
     "casework:figures": {"desc": {}, "note": {}, "message": {}},
+    "api:casework_figures": {"desc": {}, "note": {}, "message": {}},
     "casework:queue": {"desc": {}, "note": {}, "message": {}},
     "casework:my_list": {"desc": {}, "note": {}, "message": {}},
 }
@@ -151,6 +154,24 @@ def case_page(persona, position):
     return 404
 
 
+def desk_add(persona, position):
+    if persona == "anonymous":
+        return 302
+    if persona not in MANAGES_DESKS:
+        return 404
+    # The provider persona (大庆市) may serve own and sibling; elsewhere, or at a desk the
+    # officer does not manage, the form is shown again with the error and nothing is written.
+    ok = position in MANAGES_DESKS[persona] and position in PROVIDER_READS["provider"]
+    return 302 if ok else 200
+
+
+def member_url(ctx):
+    from warmbee.casework.models import DeskMember
+
+    member = DeskMember.objects.unscoped(reason="test").get(desk=ctx["case"].desk)
+    return reverse("casework:desk_member_remove", args=[member.pk])
+
+
 def routes(Route) -> dict:
     worker_page = _positional(WORKER_READS, 200)
     worker_action = _positional(WORKER_READS, 302)
@@ -222,4 +243,34 @@ def routes(Route) -> dict:
         ),
         "casework:case_reopen": action("casework:case_reopen", staff_action, closed_case),
         "casework:figures": Route("get", u("casework:figures"), _only(OFFICERS)),
+        "casework:desks": Route("get", u("casework:desks"), _only(set(MANAGES_DESKS))),
+        "casework:desk_member_add": Route(
+            "post",
+            u("casework:desk_member_add"),
+            desk_add,
+            positional=True,
+            setup=open_case,
+            state=case_state,
+            changes_state=True,
+            data=lambda ctx: {
+                "desk": str(ctx["case"].desk_id),
+                "phone": ctx["personas"]["provider"].phone,
+            },
+        ),
+        "casework:desk_member_remove": Route(
+            "post",
+            member_url,
+            _positional(MANAGES_DESKS, 302),
+            positional=True,
+            setup=open_case,
+            state=case_state,
+            changes_state=True,
+        ),
+        "api:casework_figures": Route(
+            "get",
+            u("api:casework_figures"),
+            lambda persona, position: (
+                401 if persona == "anonymous" else (200 if persona in OFFICERS else 403)
+            ),
+        ),
     }

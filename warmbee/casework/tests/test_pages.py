@@ -147,3 +147,34 @@ def test_queue_query_count_is_bounded(as_persona, ask, django_assert_max_num_que
     with django_assert_max_num_queries(20):
         assert provider.get(reverse("casework:queue")).status_code == 200
     assert CaseEntry.objects.unscoped(reason="test").count() == 10
+
+
+def test_officer_puts_a_provider_on_a_desk_and_takes_them_off(as_persona, personas, desk):
+    from warmbee.casework.models import DeskMember
+
+    officer = as_persona("district_officer")
+    page = officer.get(reverse("casework:desks")).content.decode()
+    assert "主管人" in page  # the fixture's supervisor
+    members = DeskMember.objects.unscoped(reason="test")
+    DeskMember.objects.unscoped(reason="test").filter(user=personas["provider"]).delete()
+    r = officer.post(
+        reverse("casework:desk_member_add"),
+        {"desk": str(desk.pk), "phone": personas["provider"].phone[3:], "is_supervisor": ""},
+    )
+    assert r.status_code == 302 and members.filter(user=personas["provider"]).exists()
+    # A worker's account is not a provider: the error names the field, nothing is written.
+    before = AuditEvent.objects.count()
+    r = officer.post(
+        reverse("casework:desk_member_add"),
+        {"desk": str(desk.pk), "phone": personas["courier"].phone},
+    )
+    assert r.status_code == 200 and "not a service provider" in r.content.decode()
+    assert AuditEvent.objects.count() == before
+    member = members.get(user=personas["provider"])
+    assert officer.post(reverse("casework:desk_member_remove", args=[member.pk])).status_code == 302
+    assert not members.filter(user=personas["provider"]).exists()
+    assert AuditEvent.objects.filter(action="casework.desk_member_remove").count() == 1
+    # The sibling district's officer cannot touch this desk.
+    other = as_persona("other_district")
+    sup = members.get(is_supervisor=True)
+    assert other.post(reverse("casework:desk_member_remove", args=[sup.pk])).status_code == 404
