@@ -118,6 +118,8 @@ def queue(actor, *, closed: bool = False) -> list[HelpRequest]:
     )
     qs = qs.filter(status=Status.CLOSED) if closed else qs.filter(status__in=OPEN_STATUSES)
     cases = list(qs.order_by("-created_at")[:200])
+    for c in cases:
+        c.can_open = c.handled_by_id == actor.pk or c.desk_id in supervised
     if not closed:
         cases.sort(
             key=lambda c: (
@@ -127,6 +129,15 @@ def queue(actor, *, closed: bool = False) -> list[HelpRequest]:
             )
         )
     return cases
+
+
+def desks_near(region: Region) -> list[ServiceDesk]:
+    """The desk of each kind that would take a request from ``region`` (the "find the service"
+    half: where it is, when it is open, its phone)."""
+    from .services import route_desk
+
+    found = [route_desk(kind, region) for kind in Desk.values]
+    return [d for d in found if d is not None]
 
 
 def desk_choices(case: HelpRequest) -> list:

@@ -154,12 +154,14 @@ def desk_kind_for(kind: str) -> str:
 def route_desk(kind: str, region: Region) -> ServiceDesk | None:
     """The active desk of the right kind for ``region``: the nearest one up the tree."""
     codes = [c for c in region.path.strip("/").split("/") if c]
-    desks = {
-        d.region_id: d
-        for d in ServiceDesk.objects.unscoped(reason="routing a request to its desk")
+    desks: dict[str, ServiceDesk] = {}
+    for d in (
+        ServiceDesk.objects.unscoped(reason="routing a request to its desk")
         .filter(desk=desk_kind_for(kind), region_id__in=codes, is_active=True)
+        .select_related("provider")
         .order_by("pk")
-    }
+    ):
+        desks.setdefault(d.region_id, d)  # the longest-standing desk of a region
     for code in reversed(codes):
         if code in desks:
             return desks[code]

@@ -62,7 +62,11 @@ def _ask_required(view):
 @never_cache
 @_ask_required
 def my_list(request):
-    context = {"cases": selectors.my_requests(request.user), "hotlines": rules.HOTLINES.items()}
+    context = {
+        "cases": selectors.my_requests(request.user),
+        "hotlines": rules.HOTLINES.items(),
+        "desks": selectors.desks_near(request.user.region),
+    }
     return render(request, "casework/my_list.html", context)
 
 
