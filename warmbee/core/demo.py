@@ -20,6 +20,7 @@ BUILDERS = [
     "warmbee.orgs.demo.build",
     "warmbee.stations.demo.build",
     "warmbee.workers.demo.build",
+    "warmbee.regions.demo.build",
     "warmbee.civic.demo.build",
     "warmbee.points.demo.build",
     "warmbee.casework.demo.build",

@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import close_old_connections
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -165,7 +164,6 @@ def tick(
     for job in JOBS if jobs is None else jobs:
         if should_stop():
             break
-        close_old_connections()
         try:
             if run_job(job, now or timezone.now(), owner=owner):
                 ran.append(job.name)

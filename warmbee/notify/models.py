@@ -90,10 +90,10 @@ class InboxMessage(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=50)
     subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("message"), blank=True)
+    body = models.TextField(_("message body"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("received"), default=timezone.now)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     data_inventory = Inventory(
         retention="account",

@@ -109,7 +109,8 @@ def build_index(fingerprint: tuple = ()) -> GridIndex:
 
 
 _lock = threading.Lock()
-_state: dict = {"index": None, "checked": 0.0}
+# ``checked``: when this process last compared fingerprints (monotonic); -inf = check now.
+_state: dict = {"index": None, "checked": float("-inf")}
 
 
 def _token() -> str | None:
@@ -158,18 +159,18 @@ def area_for_point(lat: float, lng: float) -> GridArea | None:
 
 def reset() -> None:
     """Forget this process's index (tests)."""
-    _state.update(index=None, checked=0.0)
+    _state.update(index=None, checked=float("-inf"))
 
 
 def invalidate() -> None:
     """Grid areas changed: this process re-checks at once, every process after the commit."""
 
     def bump():
-        _state["checked"] = 0.0
+        _state["checked"] = float("-inf")
         try:
             cache.set(TOKEN_KEY, uuid.uuid4().hex, None)
         except Exception:  # noqa: BLE001 - the table fingerprint still changes (R45)
             log.warning("cache unreachable; other processes see the grid change by fingerprint")
 
-    _state["checked"] = 0.0
+    _state["checked"] = float("-inf")
     transaction.on_commit(bump)

@@ -31,7 +31,7 @@ from . import grids
 from .models import GridArea, Level, Region
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-COMMUNITY_RE = re.compile(r"^\d{9}(\d{3})?$")
+COMMUNITY_RE = re.compile(r"^\d{6,12}$")
 OWNER_LEVELS = frozenset({Level.TOWNSHIP, Level.COMMUNITY})
 MAX_FEATURES = 100_000
 # The mainland and its islands, generously: anything outside is a typing error (lat/lng swapped,
@@ -195,7 +195,12 @@ def _check(actor, features: list) -> tuple[list[_Feature], list[tabular.RowError
                 % {"code": community_code},
             )
         elif community.level not in OWNER_LEVELS:
-            error(number, "community", _("A grid area belongs to a community or a street."))
+            error(
+                number,
+                "community",
+                _("%(code)s is a %(level)s; a grid area belongs to a community or a street.")
+                % {"code": community_code, "level": community.get_level_display()},
+            )
         elif community.retired:
             error(
                 number, "community", _("The region %(code)s is retired.") % {"code": community_code}

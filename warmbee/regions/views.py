@@ -49,6 +49,7 @@ def grid_list(request):
             "code": area.code,
             "name": area.name,
             "community": area.region.name,
+            "community_code": area.region_id,
             "polygons": _display_rings(area.geometry),
         }
         for area in qs[:MAP_LIMIT]

@@ -20,10 +20,10 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(max_length=50, verbose_name='kind')),
                 ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('body', models.TextField(blank=True, verbose_name='message')),
+                ('body', models.TextField(blank=True, verbose_name='message body')),
                 ('link', models.CharField(blank=True, max_length=300, verbose_name='link')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received at')),
+                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox', to=settings.AUTH_USER_MODEL, verbose_name='recipient')),
             ],
             options={

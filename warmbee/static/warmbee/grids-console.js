@@ -4,7 +4,7 @@
  *
  * Markup (templates/regions/console_grids.html):
  *   <div class="wb-map" data-map-config="map-config" data-grid-map="grid-shapes"></div>
- * The JSON list holds {code, name, community, polygons: [[[lat, lng], …] rings …]}, already in
+ * The JSON list holds {code, name, community, community_code, polygons: [[[lat, lng], …] rings …]}, already in
  * the tiles' datum (the server converts with warmbee.core.maps.to_display).
  */
 (function () {
@@ -22,6 +22,17 @@
     return box;
   }
 
+  // One colour per owning community, so the areas of neighbouring communities stand apart.
+  const PALETTE = ['#b06d00', '#2b7bb9', '#3a9b4a', '#b03a6d', '#7a4fb0', '#1c8c8c', '#a35a2a', '#5a6b00'];
+  const colours = {};
+
+  function colour(code) {
+    if (!(code in colours)) {
+      colours[code] = PALETTE[Object.keys(colours).length % PALETTE.length];
+    }
+    return colours[code];
+  }
+
   function setUp(element) {
     if (element.warmbeeMap) {
       return;
@@ -31,7 +42,8 @@
     const map = window.WarmBeeMap.create(element);
     const group = L.featureGroup();
     shapes.forEach(function (shape) {
-      const layer = L.polygon(shape.polygons, {weight: 1, color: '#b06d00', fillOpacity: 0.15});
+      const c = colour(shape.community_code);
+      const layer = L.polygon(shape.polygons, {weight: 1, color: c, fillColor: c, fillOpacity: 0.25});
       layer.bindPopup(function () { return label(shape); });
       layer.bindTooltip(shape.name, {sticky: true});
       group.addLayer(layer);

@@ -8,6 +8,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 from django.utils import timezone
 
 from warmbee.core import schedule
@@ -53,7 +54,11 @@ class Command(BaseCommand):
         self.stdout.write(f"scheduler started: {len(table)} jobs, a tick every {interval:g} s")
         self.stdout.flush()
         while not stopping["flag"]:
+            # A long-lived process: drop a connection the database closed or that is too old,
+            # as a request would (and so a restarted PostgreSQL is reconnected to).
+            close_old_connections()
             schedule.tick(should_stop=lambda: stopping["flag"])
+            close_old_connections()
             deadline = time.monotonic() + interval
             while not stopping["flag"] and time.monotonic() < deadline:
                 time.sleep(0.5)
