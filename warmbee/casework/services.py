@@ -394,6 +394,24 @@ def case_open(*, actor, case: HelpRequest) -> str:
     return role
 
 
+def case_reveal_phone(*, actor, case: HelpRequest) -> str:
+    """The worker's full mobile number for the handler or supervisor to call them (masked
+    everywhere else, R22); each reveal is audited, without the number."""
+    _require_staff_role(actor, case)
+    ratelimit.hit(
+        "casework.reveal", str(actor.pk), limit=settings.REVEAL_LIMIT_PER_HOUR, window=3600
+    )
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="casework.reveal_phone",
+            target=case,
+            region=case.region_id,
+            reason="contact the worker about their case",
+        )
+    return case.contact_phone
+
+
 def case_assign(*, actor, case: HelpRequest, provider: User) -> HelpRequest:
     """A desk supervisor assigns (or reassigns) the case to a member of the desk."""
     if role_on(actor, case) != "supervisor":
@@ -616,6 +634,11 @@ def case_withdraw(*, actor, case: HelpRequest) -> HelpRequest:
         case = _lock(case)
         _transition(case, "withdraw")
         _close(case, actor=actor, outcome=Outcome.WITHDRAWN, now=now, action="withdraw")
+        # R25: withdrawing the request withdraws the consent to share it; nothing more is done
+        # with it unless the worker reopens it (which asks again).
+        CaseConsent.objects.unscoped(reason="the case's own consents").filter(
+            case=case, withdrawn_at=None
+        ).update(withdrawn_at=now)
         record(
             actor=actor,
             action="casework.withdraw",
@@ -648,6 +671,24 @@ def case_reopen(*, actor, case: HelpRequest, reason: str = "") -> HelpRequest:
                 _("A request can be reopened only within %(n)d days of closing; ask again.")
                 % {"n": settings.CASEWORK_REOPEN_DAYS},
                 code="reopen_window",
+            )
+        live = CaseConsent.objects.unscoped(reason="the case's own consents").filter(
+            case=case, scope=ConsentScope.PROVIDER, withdrawn_at=None
+        )
+        if not live.exists():
+            if role != "worker":
+                raise Conflict(
+                    _("The worker withdrew their consent; only they can reopen this request."),
+                    code="consent_required",
+                )
+            CaseConsent.objects.create(
+                case=case,
+                scope=ConsentScope.PROVIDER,
+                notice_version=rules.SHARING_NOTICE_VERSION,
+                notice_sha256=rules.SHARING_NOTICE_SHA256,
+                channel=Channel.SELF,
+                recorded_by=actor,
+                given_at=now,
             )
         before = (case.status, case.outcome)
         case.status = Status.IN_PROGRESS if case.handled_by_id else Status.NEW

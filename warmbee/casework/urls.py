@@ -22,6 +22,7 @@ urlpatterns = [
     path("console/cases/<int:pk>/", views.case, name="case"),
     path("console/cases/<int:pk>/entries/", views.case_entry, name="case_entry"),
     path("console/cases/<int:pk>/close/", views.case_close, name="case_close"),
+    path("console/cases/<int:pk>/reveal/", views.case_reveal, name="case_reveal"),
     path("console/cases/<int:pk>/refer/", views.case_refer, name="case_refer"),
     path("console/cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
     path("console/cases/<int:pk>/reopen/", views.case_reopen, name="case_reopen"),

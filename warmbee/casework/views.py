@@ -278,6 +278,7 @@ def _case_page(request, case, role, **forms):
             else None
         ),
         "is_open": case.is_open,
+        "full_phone": forms.get("full_phone", ""),
     }
     return render(request, "casework/case.html", context)
 
@@ -310,6 +311,15 @@ def case_entry(request, pk: int):
             messages.success(request, _("Added to the case."))
             return redirect("casework:case", pk=found.pk)
     return _case_page(request, found, role, entry_form=form)
+
+
+@require_POST
+@login_required
+def case_reveal(request, pk: int):
+    """The handler's "show the mobile number" button: the page again, with the full number."""
+    found, role = selectors.access_handled_case(request.user, pk)
+    phone = services.case_reveal_phone(actor=request.user, case=found)
+    return _case_page(request, found, role, full_phone=phone)
 
 
 @require_POST

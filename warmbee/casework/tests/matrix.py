@@ -49,7 +49,8 @@ def case_setup(state: str = "assigned", handled: bool = True):
 
         from django.utils import timezone
 
-        from warmbee.casework.models import CaseEntry, HelpRequest
+        from warmbee.casework.models import CaseConsent, CaseEntry, HelpRequest
+        from warmbee.casework.rules import SHARING_NOTICE_SHA256, SHARING_NOTICE_VERSION
         from warmbee.regions.models import Region
 
         from .conftest import add_member, make_desk
@@ -79,6 +80,15 @@ def case_setup(state: str = "assigned", handled: bool = True):
             closed_at=now if closed else None,
             response_due_at=now + dt.timedelta(hours=22),
             resolution_due_at=now + dt.timedelta(days=15),
+        )
+        CaseConsent.objects.create(
+            case=case,
+            scope="provider",
+            notice_version=SHARING_NOTICE_VERSION,
+            notice_sha256=SHARING_NOTICE_SHA256,
+            channel="self",
+            recorded_by=worker,
+            given_at=now,
         )
         CaseEntry.objects.create(
             case=case, kind="note", body=NOTE_MARK, written_by=provider, created_at=now
@@ -225,6 +235,9 @@ def routes(Route) -> dict:
             staff_action,
             open_case,
             lambda ctx: {"kind": "message", "body": "您好"},
+        ),
+        "casework:case_reveal": action(
+            "casework:case_reveal", _positional(PROVIDER_READS, 200), open_case
         ),
         "casework:case_close": action(
             "casework:case_close", staff_action, open_case, lambda ctx: {"outcome": "resolved"}

@@ -107,7 +107,12 @@ def test_case_life_cycle(people, settings):
             )
             assert bool(hotlines) == urgent and case.crisis == urgent
             assert case.status == Status.ASSIGNED and case.handled_by == people["a"]
-            self.model[case.pk] = {"status": Status.ASSIGNED, "handler": "a", "rated": False}
+            self.model[case.pk] = {
+                "status": Status.ASSIGNED,
+                "handler": "a",
+                "rated": False,
+                "consent": True,
+            }
             return case.pk
 
         @rule(pk=cases, who=st.sampled_from(ACTORS), kind=st.sampled_from(STAFF_KINDS))
@@ -162,17 +167,24 @@ def test_case_life_cycle(people, settings):
                 pk, lambda: services.case_withdraw(actor=people[who], case=self.case(pk)), error
             ):
                 m["status"] = Status.CLOSED
+                m["consent"] = False
 
         @rule(pk=cases, who=st.sampled_from(ACTORS))
         def reopen(self, pk, who):
             m, role = self.model[pk], self.role(who, pk)
-            error = (
-                NotFound if role is None else (None if m["status"] == Status.CLOSED else Conflict)
-            )
+            if role is None:
+                error = NotFound
+            elif m["status"] != Status.CLOSED:
+                error = Conflict
+            elif not m["consent"] and role != "worker":
+                error = Conflict  # R25: only the worker reopens after withdrawing consent
+            else:
+                error = None
             if self.attempt(
                 pk, lambda: services.case_reopen(actor=people[who], case=self.case(pk)), error
             ):
                 m["status"] = Status.IN_PROGRESS
+                m["consent"] = True
 
         @rule(pk=cases, who=st.sampled_from(ACTORS), stars=st.integers(1, 5))
         def rate(self, pk, who, stars):
@@ -221,6 +233,8 @@ def test_case_life_cycle(people, settings):
                 assert case.status == m["status"]
                 assert (case.status == Status.CLOSED) == bool(case.outcome)
                 assert case.handled_by_id == people[m["handler"]].pk
+                live = case.consents.filter(scope="provider", withdrawn_at=None).exists()
+                assert live == m["consent"]
                 # Only allowed transitions: the status moved along the table, or not at all.
                 prev = self.seen.get(pk, Status.ASSIGNED)
                 reachable = {to for (frm, _a), to in rules.TRANSITIONS.items() if frm == prev}

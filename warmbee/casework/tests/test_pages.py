@@ -178,3 +178,21 @@ def test_officer_puts_a_provider_on_a_desk_and_takes_them_off(as_persona, person
     other = as_persona("other_district")
     sup = members.get(is_supervisor=True)
     assert other.post(reverse("casework:desk_member_remove", args=[sup.pk])).status_code == 404
+
+
+def test_the_handler_reveals_the_number_to_call_audited(as_persona, personas, ask):
+    case = ask()
+    provider = as_persona("provider")
+    page = provider.get(reverse("casework:case", args=[case.pk])).content.decode()
+    assert personas["courier"].phone not in page  # masked by default
+    response = provider.post(reverse("casework:case_reveal", args=[case.pk]))
+    assert response.status_code == 200
+    assert f'href="tel:{personas["courier"].phone}"' in response.content.decode()
+    event = AuditEvent.objects.get(action="casework.reveal_phone")
+    assert personas["courier"].phone[-8:] not in str(event.changes) + event.reason
+    assert (
+        as_persona("district_officer")
+        .post(reverse("casework:case_reveal", args=[case.pk]))
+        .status_code
+        == 404
+    )

@@ -400,3 +400,15 @@ def test_key_rotation_re_encrypts_case_contents(ask, personas, settings):
     case.refresh_from_db()
     assert case.description == "旋转密钥测试：网点欠薪"
     assert CaseEntry.objects.unscoped(reason="test").filter(kind="note").get().body == "轮换笔记"
+
+
+def test_withdrawing_withdraws_consent_and_only_the_worker_reopens(ask, personas):
+    case = ask()
+    services.case_withdraw(actor=personas["courier"], case=case)
+    consents = CaseConsent.objects.unscoped(reason="test").filter(case=case)
+    assert consents.get().withdrawn_at is not None
+    with pytest.raises(Conflict) as exc:
+        services.case_reopen(actor=personas["provider"], case=case)
+    assert exc.value.code == "consent_required"
+    services.case_reopen(actor=personas["courier"], case=case)
+    assert consents.filter(withdrawn_at=None).count() == 1
