@@ -522,7 +522,7 @@ def case_add_entry(*, actor, case: HelpRequest, kind: str, body: str) -> CaseEnt
     return entry
 
 
-def _close(case, *, actor, outcome: str, now, action: str) -> None:
+def _close(case, *, actor, outcome: str, now) -> None:
     case.status, case.outcome, case.closed_at = Status.CLOSED, outcome, now
     case.save(update_fields=["status", "outcome", "closed_at"])
     _status_entry(case, actor, now, f"closed:{outcome}")
@@ -548,7 +548,7 @@ def case_close(*, actor, case: HelpRequest, outcome: str, note: str = "") -> Hel
             _entry(
                 case, kind=EntryKind.MESSAGE, actor=actor, now=now, body=note.strip()[:ENTRY_MAX]
             )
-        _close(case, actor=actor, outcome=outcome, now=now, action="close")
+        _close(case, actor=actor, outcome=outcome, now=now)
         record(
             actor=actor,
             action="casework.close",
@@ -610,7 +610,7 @@ def case_refer(
             _entry(
                 case, kind=EntryKind.MESSAGE, actor=actor, now=now, body=note.strip()[:ENTRY_MAX]
             )
-        _close(case, actor=actor, outcome=Outcome.REFERRED, now=now, action="refer")
+        _close(case, actor=actor, outcome=Outcome.REFERRED, now=now)
         record(
             actor=actor,
             action="casework.refer",
@@ -633,7 +633,7 @@ def case_withdraw(*, actor, case: HelpRequest) -> HelpRequest:
     with transaction.atomic():
         case = _lock(case)
         _transition(case, "withdraw")
-        _close(case, actor=actor, outcome=Outcome.WITHDRAWN, now=now, action="withdraw")
+        _close(case, actor=actor, outcome=Outcome.WITHDRAWN, now=now)
         # R25: withdrawing the request withdraws the consent to share it; nothing more is done
         # with it unless the worker reopens it (which asks again).
         CaseConsent.objects.unscoped(reason="the case's own consents").filter(

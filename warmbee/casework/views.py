@@ -101,15 +101,14 @@ def ask(request):
 
 def _my_case_page(request, case, **forms):
     role = services.case_open(actor=request.user, case=case)
+    description = selectors.description_of(case)
+    categories = {t.category for t in services.crisis_matches(description)} if case.crisis else ()
     context = {
         "case": case,
-        "description": selectors.description_of(case),
+        "description": description,
         "entries": selectors.timeline(case, role),
-        "hotlines": rules.hotlines_for(
-            sorted({t.category for t in services.crisis_matches(selectors.description_of(case))})
-        )
-        if case.crisis
-        else [],
+        # A term deactivated since still leaves the emergency numbers on a crisis case.
+        "hotlines": rules.hotlines_for(sorted(categories) or ["other"]) if case.crisis else [],
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "rate_form": forms.get("rate_form") or RateForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
