@@ -412,3 +412,15 @@ def test_withdrawing_withdraws_consent_and_only_the_worker_reopens(ask, personas
     assert exc.value.code == "consent_required"
     services.case_reopen(actor=personas["courier"], case=case)
     assert consents.filter(withdrawn_at=None).count() == 1
+
+
+def test_the_workers_download_has_their_request_not_the_internal_notes(ask, personas):
+    from warmbee.workers import mydata
+
+    case = ask(text="我的求助内容：网点欠薪")
+    services.case_add_entry(actor=personas["provider"], case=case, kind="note", body="内部NOTE-77")
+    data = mydata.collect(personas["courier"])
+    assert [r["id"] for r in data["casework.helprequest"]] == [case.pk]
+    assert "内部NOTE-77" not in str(data)
+    # Nor does the provider's own download carry the cases they handle.
+    assert "casework.helprequest" not in mydata.collect(personas["provider"])
