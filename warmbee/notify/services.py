@@ -38,7 +38,8 @@ def notify_user(
     message.save(force_insert=True)
     phone = getattr(user, "phone", "") or ""
     if sms and phone:
-        subject_text = message.subject[:SMS_SUBJECT_MAX]
+        # The template ends the sentence itself.
+        subject_text = message.subject[:SMS_SUBJECT_MAX].rstrip("。.！!")
         transaction.on_commit(lambda: _queue_sms(phone, subject_text))
     return message
 

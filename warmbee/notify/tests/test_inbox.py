@@ -78,6 +78,13 @@ def test_sms_is_queued_on_commit_with_the_subject_only(
     assert "13900000000" not in sms.render("notice", message.params)
 
 
+def test_the_sms_sentence_ends_once(personas, outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_user(user=personas["courier"], kind="t", subject="您的申请已受理。", sms=True)
+    text = sms.render("notice", SmsMessage.objects.get().params)
+    assert text == "【暖蜂】您的申请已受理。详情请登录暖蜂查看。"
+
+
 def test_no_sms_unless_asked(personas, outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         notify_user(user=personas["courier"], kind="t", subject="s")
