@@ -463,6 +463,20 @@ POINTS_REDEMPTION_MAX_QUANTITY = env_int("POINTS_REDEMPTION_MAX_QUANTITY", 20)
 
 
 # --- casework ------------------------------------------------------------------------------------
+# Deadlines (ADR 0015): first response for urgent and normal requests, resolution; a desk may
+# override any of them in CASEWORK_DESK_DEADLINES, e.g. {"legal_aid": {"resolution_days": 30}}.
+CASEWORK_URGENT_RESPONSE_HOURS = env_int("CASEWORK_URGENT_RESPONSE_HOURS", 1)
+CASEWORK_RESPONSE_HOURS = env_int("CASEWORK_RESPONSE_HOURS", 24)
+CASEWORK_RESOLUTION_DAYS = env_int("CASEWORK_RESOLUTION_DAYS", 15)
+CASEWORK_DESK_DEADLINES: dict = {}
+# A closed case may be reopened (by the worker or its provider) for this many days.
+CASEWORK_REOPEN_DAYS = env_int("CASEWORK_REOPEN_DAYS", 30)
+# Where requests of the kinds that are not one of the six desks go first (routing rules).
+CASEWORK_DEFAULT_DESK = "labour_relations"
+# At most this many requests a worker may open a day (abuse guard).
+CASEWORK_REQUESTS_PER_DAY = env_int("CASEWORK_REQUESTS_PER_DAY", 5)
+# The system administrator maintains the crisis word list in the Django admin.
+ADMIN_APPS = (*ADMIN_APPS, "casework")
 
 
 # --- aid -----------------------------------------------------------------------------------------

@@ -41,6 +41,14 @@ def navigation_for(user) -> list[tuple[str, str]]:
         items.append((_("Points"), reverse("points:console_points")))
 
     # --- casework ---
+    if user.holds(Perm.ASK_HELP):
+        items.append((_("Ask for help"), reverse("casework:my_list")))
+    if user.holds(Perm.HANDLE_CASE):
+        items.append((_("My cases"), reverse("casework:queue")))
+    elif user.holds(Perm.LOG_HELP_REQUEST):
+        items.append((_("Log a help request"), reverse("casework:log")))
+    if user.holds(Perm.VIEW_CASE_FIGURES):
+        items.append((_("Casework"), reverse("casework:figures")))
 
     # --- aid ---
     if user.holds(Perm.VIEW_APPLICATION):

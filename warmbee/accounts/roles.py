@@ -104,6 +104,17 @@ class Perm:
     APPROVE_ADJUSTMENT = "points.approve_adjustment"
 
     # --- casework ----------------------------------------------------------------------------
+    # A worker asks for help for themself and follows their own requests.
+    ASK_HELP = "casework.ask_help"
+    # Log a request on a worker's behalf (hotline operators and desk staff; station hosts for
+    # their visitors).
+    LOG_HELP_REQUEST = "casework.log_request"
+    # Handle cases: which cases comes from desk membership (casework.DeskMember), not the grant.
+    HANDLE_CASE = "casework.handle_case"
+    # Officers: that cases exist, their desk, status and times, and the figures — never contents.
+    VIEW_CASE_FIGURES = "casework.view_figures"
+    # Officers: who staffs the desks of their region (desk members, supervisors).
+    MANAGE_DESK = "casework.manage_desk"
 
     # --- aid ---------------------------------------------------------------------------------
     # Aid programmes: run a programme (budget, rules, review steps), see applications (masked),
@@ -210,6 +221,17 @@ _extend(
 
 
 # --- casework --------------------------------------------------------------------------------
+_extend(
+    {
+        Role.WORKER: {Perm.ASK_HELP},
+        Role.STATION_HOST: {Perm.LOG_HELP_REQUEST},
+        Role.PROVIDER: {Perm.HANDLE_CASE, Perm.LOG_HELP_REQUEST},
+        Role.COMMUNITY_OFFICER: {Perm.VIEW_CASE_FIGURES},
+        Role.DISTRICT_OFFICER: {Perm.VIEW_CASE_FIGURES, Perm.MANAGE_DESK},
+        Role.CITY_OFFICER: {Perm.VIEW_CASE_FIGURES, Perm.MANAGE_DESK},
+        Role.PROVINCE_OFFICER: {Perm.VIEW_CASE_FIGURES, Perm.MANAGE_DESK},
+    }
+)
 
 
 # --- aid -------------------------------------------------------------------------------------
