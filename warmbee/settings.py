@@ -438,17 +438,17 @@ INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 20)
 
 # --- civic (snap-and-report) ---------------------------------------------------------------------
 # Near-duplicates: same category, within this many metres and minutes (R35).
-CIVIC_DUPLICATE_RADIUS_M = int(os.environ.get("WARMBEE_CIVIC_DUPLICATE_RADIUS_M", "50"))
-CIVIC_DUPLICATE_WINDOW_MINUTES = int(os.environ.get("WARMBEE_CIVIC_DUPLICATE_WINDOW_MINUTES", "60"))
+CIVIC_DUPLICATE_RADIUS_M = env_int("CIVIC_DUPLICATE_RADIUS_M", 50)
+CIVIC_DUPLICATE_WINDOW_MINUTES = env_int("CIVIC_DUPLICATE_WINDOW_MINUTES", 60)
 # Rate limits on report intake (anonymous per IP, per day per IP, signed-in, per API key).
-CIVIC_RATE_ANON = {"limit": 10, "window": 600}
-CIVIC_RATE_ANON_DAY = {"limit": 30, "window": 86400}
+CIVIC_RATE_ANON = {"limit": env_int("CIVIC_RATE_ANON", 10), "window": 600}
+CIVIC_RATE_ANON_DAY = {"limit": env_int("CIVIC_RATE_ANON_DAY", 30), "window": 86400}
 CIVIC_RATE_USER = {"limit": 30, "window": 600}
 CIVIC_RATE_API = {"limit": 600, "window": 600}
 # A resolved report the reporter neither confirms nor reopens closes after this many days.
-CIVIC_CONFIRM_DAYS = int(os.environ.get("WARMBEE_CIVIC_CONFIRM_DAYS", "7"))
+CIVIC_CONFIRM_DAYS = env_int("CIVIC_CONFIRM_DAYS", 7)
 # Also text reporters and handlers (through the SMS backend) on state changes.
-CIVIC_SMS = os.environ.get("WARMBEE_CIVIC_SMS", "0") == "1"
+CIVIC_SMS = env_bool("CIVIC_SMS", False)
 
 
 # --- points --------------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def test_officer_puts_a_provider_on_a_desk_and_takes_them_off(as_persona, person
         reverse("casework:desk_member_add"),
         {"desk": str(desk.pk), "phone": personas["courier"].phone},
     )
-    assert r.status_code == 200 and "not a service provider" in r.content.decode()
+    assert r.status_code == 200 and "不是本服务岗所在区域的服务专员" in r.content.decode()
     assert AuditEvent.objects.count() == before
     member = members.get(user=personas["provider"])
     assert officer.post(reverse("casework:desk_member_remove", args=[member.pk])).status_code == 302

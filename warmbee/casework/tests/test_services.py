@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from warmbee.audit.models import AuditEvent
 from warmbee.casework import rules, selectors, services
@@ -19,6 +19,14 @@ from warmbee.casework.models import (
     Status,
 )
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the services' messages in English (the default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 WAGES = "网点拖欠我三个月工资，一共8000元。"
 

@@ -10,12 +10,21 @@ import shapely
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from warmbee.audit.models import AuditEvent
 from warmbee.core.errors import DomainError, Forbidden
 from warmbee.regions import grids
 from warmbee.regions.models import GridArea
 from warmbee.regions.services import grid_import
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the services' messages in English (the default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 SRT = "230602013"  # 萨尔图街道, 萨尔图区 (the district officer's)
 LF = "230603100"  # a street of 龙凤区 (the other district)
@@ -334,7 +343,7 @@ def test_the_import_page_shows_feature_errors(personas, as_persona):
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert "<code>name</code>" in body and "The name is missing." in body
+    assert "<code>name</code>" in body and "缺少网格名称" in body
     assert GridArea.objects.unscoped(reason="test").count() == 0
 
 
