@@ -39,7 +39,7 @@ run: $(VENV)/.runtime
 	  --error-logfile - --log-level warning
 
 test: $(VENV)/.dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check warmbee tools bench conftest.py

@@ -191,6 +191,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
         "init_command": SQLITE_PRAGMAS,
     }
+    # Tests run on an in-memory database, one per process (pytest-xdist workers included).
+    _db["TEST"] = {"NAME": ":memory:"}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})
