@@ -95,6 +95,7 @@ def _flush_keeps_reference_data():
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
+    from warmbee.civic import routing
     from warmbee.regions import grids
     from warmbee.stations import finder
 
@@ -106,6 +107,7 @@ def _test_settings(settings, tmp_path):
     finder.reset()
     settings.GRID_REFRESH_SECONDS = 0
     grids.reset()
+    routing.reset()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -224,6 +224,14 @@ else:
         }
     }
 
+# Where rate-limit windows are counted (core.ratelimit, ADR 0018): Redis when there is one,
+# else a table of the database, counted in the caller's transaction.
+RATELIMIT_STORE = env("RATELIMIT_STORE", "cache" if REDIS_URL else "database")
+if RATELIMIT_STORE not in ("cache", "database"):
+    raise ImproperlyConfigured(
+        f"WARMBEE_RATELIMIT_STORE must be cache or database, not {RATELIMIT_STORE!r}"
+    )
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

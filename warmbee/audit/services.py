@@ -82,7 +82,7 @@ def record(
     values["changes"] = AuditEvent._meta.get_field("changes").to_python(
         _jsonable(values["changes"])
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])

@@ -7,6 +7,8 @@ class CivicConfig(AppConfig):
     verbose_name = _("Snap-and-report")
 
     def ready(self) -> None:
+        from . import routing
         from .services import register_deadlines
 
         register_deadlines()
+        routing._connect()

@@ -266,6 +266,8 @@ class CivicReport(models.Model):
         indexes = [
             models.Index(fields=["region", "status"], name="civic_report_region_status"),
             models.Index(fields=["category", "created_at"], name="civic_report_cat_created"),
+            # The near-duplicate check: one category, a band of latitude a radius wide.
+            models.Index(fields=["category", "lat"], name="civic_report_cat_lat"),
         ]
 
     def __str__(self) -> str:

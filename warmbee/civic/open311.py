@@ -32,7 +32,7 @@ from ninja import NinjaAPI
 
 from warmbee.core.errors import DomainError, NotFound
 
-from . import selectors, services
+from . import routing, selectors, services
 from .models import OPEN_STATUSES, Category, CivicReport, Status
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -329,7 +329,7 @@ def request_create(request, fmt: str):
     code = (data.get("service_code") or "").strip()
     if not code:
         return error(fmt, 400, _("service_code: this field is required."))
-    category = Category.objects.filter(code=code, is_active=True).first()
+    category = routing.config().category(code)
     if category is None:
         return error(fmt, 400, _("service_code: there is no such service."))
     lat, lng = data.get("lat", "").strip(), data.get("long", "").strip()

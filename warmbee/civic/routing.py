@@ -5,20 +5,31 @@ deterministic on shared edges) gives the owning community and its district. Amon
 active rules the most specific wins: (category, area) → (any category, area) → (category,
 district-wide) → (any category, district-wide). Without any rule the owning community handles it.
 A pin outside every grid area is refused with an error naming the ``location`` field.
+
+Everything routing reads besides the grid index (active categories, the districts' active rules,
+the regions above each area) is a ``core.snapshot.Snapshot`` (ADR 0018): an intake runs no query
+to route. It also holds the active Open311 keys and,
+per region, the officers a new report is sent to. Saving or deleting a category, rule, key,
+region, role grant or account invalidates it (signals, so the admin's changes count too); row
+counts back up the shared token when the cache is down (R45), and a change is seen everywhere
+within ``GRID_REFRESH_SECONDS``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 from warmbee.core.errors import DomainError
+from warmbee.core.snapshot import Snapshot
 from warmbee.regions import grids
 from warmbee.regions.models import Level, Region
 
-from .models import Category, RoutingRule
+from .models import ApiClient, Category, RoutingRule
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -51,6 +62,115 @@ def district_of(region: Region) -> Region:
     return region
 
 
+@dataclass
+class Config:
+    """What routing reads, as of one moment. ``places`` fills in as areas' owners are met."""
+
+    categories: dict[str, Category]  # the active ones, by code
+    rules: dict[str, list[RoutingRule]]  # the active rules by district code
+    clients: dict[str, ApiClient]  # the active Open311 keys, by hash
+    places: dict[str, tuple[Region, Region]] = field(
+        default_factory=dict
+    )  # owner → (owner, district)
+    handlers_by_region: dict[str, list] = field(default_factory=dict)  # region → handlers
+
+    def category(self, code: str) -> Category | None:
+        return self.categories.get(code)
+
+    def place(self, owner_code: str) -> tuple[Region, Region]:
+        found = self.places.get(owner_code)
+        if found is None:
+            owner = Region.objects.get(code=owner_code)
+            found = self.places[owner_code] = (owner, district_of(owner))
+        return found
+
+    def handlers(self, region: Region) -> list:
+        """The active accounts holding HANDLE_REPORT at the nearest level at or above
+        ``region``: the officers a new report there is sent to."""
+        found = self.handlers_by_region.get(region.pk)
+        if found is None:
+            found = self.handlers_by_region[region.pk] = _handlers(region)
+        return found
+
+
+def _handlers(region: Region) -> list:
+    from warmbee.accounts.models import RoleAssignment
+    from warmbee.accounts.roles import ROLE_PERMS, Perm
+
+    roles = [role for role, perms in ROLE_PERMS.items() if Perm.HANDLE_REPORT in perms]
+    parts = [p for p in region.path.split("/") if p]
+    grants = list(
+        RoleAssignment.objects.unscoped(reason="who handles reports in a region")
+        .filter(role__in=roles, region_id__in=parts, user__is_active=True)
+        .select_related("user", "region")
+        .order_by("-region__path", "user_id")
+    )
+    if not grants:
+        return []
+    nearest = grants[0].region.path
+    users = {g.user_id: g.user for g in grants if g.region.path == nearest}
+    return list(users.values())
+
+
+def _build(_key: tuple) -> Config:
+    rules: dict[str, list[RoutingRule]] = {}
+    for rule in (
+        RoutingRule.objects.unscoped(reason="routing table")
+        .filter(is_active=True)
+        .select_related("handler_region")
+        .order_by("id")
+    ):
+        rules.setdefault(rule.district_id, []).append(rule)
+    categories = {c.code: c for c in Category.objects.filter(is_active=True)}
+    clients = {
+        c.key_hash: c
+        for c in ApiClient.objects.unscoped(reason="Open311 keys").filter(is_active=True)
+    }
+    return Config(categories=categories, rules=rules, clients=clients)
+
+
+def _counts() -> tuple:
+    return (
+        Category.objects.count(),
+        RoutingRule.objects.unscoped(reason="routing freshness").count(),
+        ApiClient.objects.unscoped(reason="routing freshness").filter(is_active=True).count(),
+        Region.objects.count(),
+    )
+
+
+_snapshot: Snapshot[Config] = Snapshot(
+    "civic:routing:version",
+    _build,
+    refresh=lambda: settings.GRID_REFRESH_SECONDS,
+    fingerprint=_counts,
+)
+
+
+def config() -> Config:
+    return _snapshot.get()
+
+
+def invalidate(update_fields=None, **_kwargs) -> None:
+    if update_fields and set(update_fields) <= {"last_login", "last_used_at"}:
+        return  # a login or a key's use changes nothing routing reads
+    _snapshot.invalidate()
+
+
+def reset() -> None:
+    _snapshot.reset()
+
+
+def _connect() -> None:
+    from django.contrib.auth import get_user_model
+
+    from warmbee.accounts.models import RoleAssignment
+
+    for model in (Category, RoutingRule, ApiClient, Region, RoleAssignment, get_user_model()):
+        uid = f"civic-routing-{model._meta.label}"
+        post_save.connect(invalidate, sender=model, dispatch_uid=uid)
+        post_delete.connect(invalidate, sender=model, dispatch_uid=uid + "-delete")
+
+
 def outside_error() -> DomainError:
     return DomainError(
         _("This spot is outside every grid area of the programme. Move the pin to the place."),
@@ -63,16 +183,11 @@ def route(category: Category, lat: float, lng: float) -> Route:
     area = grids.area_for_point(lat, lng)
     if area is None:
         raise outside_error()
-    owner = Region.objects.get(code=area.region_id)
-    district = district_of(owner)
-    rules = (
-        RoutingRule.objects.unscoped(reason="routing a report")
-        .filter(district=district, is_active=True)
-        .select_related("handler_region")
-    )
+    conf = config()
+    owner, district = conf.place(area.region_id)
     best = None
     best_rank = -1
-    for rule in rules:
+    for rule in conf.rules.get(district.pk, ()):
         if rule.area_id not in (None, area.pk) or rule.category_id not in (None, category.pk):
             continue
         rank = (2 if rule.area_id else 0) + (1 if rule.category_id else 0)

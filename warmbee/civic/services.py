@@ -25,7 +25,7 @@ from warmbee.accounts.roles import ROLE_PERMS, Perm
 from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import record
 from warmbee.core import deadlines, ratelimit
-from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound
+from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from warmbee.core.uploads import image_delete, image_store
 from warmbee.core.validators import clean_model
 
@@ -164,6 +164,7 @@ def near_duplicates(
             lng__lte=float(lng) + dlng,
         )
         .only("id", "code", "lat", "lng", "created_at", "status", "category_id", "region_id")
+        .order_by()  # sorted by distance below; unordered, the (category, lat) index serves it
     )
     if exclude is not None:
         candidates = candidates.exclude(pk=exclude.pk)
@@ -173,35 +174,26 @@ def near_duplicates(
         if d <= radius:
             r.distance = d
             found.append(r)
-    return sorted(found, key=lambda r: r.distance)
+    return sorted(found, key=lambda r: (r.distance, -r.pk))
 
 
-def _handlers(region):
-    """Accounts that handle reports in ``region``: the holders of HANDLE_REPORT granted at the
-    nearest level at or above it."""
-    from warmbee.accounts.models import RoleAssignment
-
-    roles = [role for role, perms in ROLE_PERMS.items() if Perm.HANDLE_REPORT in perms]
-    parts = [p for p in region.path.split("/") if p]
-    grants = list(
-        RoleAssignment.objects.unscoped(reason="who handles reports in a region")
-        .filter(role__in=roles, region_id__in=parts, user__is_active=True)
-        .select_related("user", "region")
-        .order_by("-region__path")
-    )
-    if not grants:
-        return []
-    nearest = grants[0].region.path
-    return [g.user for g in grants if g.region.path == nearest]
-
-
-def _notify(user, report: CivicReport, *, kind: str, subject, body: str = "", sms: bool = False):
+def _notify(
+    user,
+    report: CivicReport,
+    *,
+    kind: str,
+    subject,
+    body: str = "",
+    sms: bool = False,
+    staff: bool = False,
+):
+    """``staff``: the user is known to handle reports (skips the permission look-up)."""
     if user is None:
         return
     from warmbee.notify.services import notify_user
 
     link = reverse("civic:my_report", args=[report.code])
-    if has_perm(user, Perm.VIEW_REPORT):
+    if staff or has_perm(user, Perm.VIEW_REPORT):
         link = reverse("civic:console_report", args=[report.code])
     notify_user(
         user=user,
@@ -327,11 +319,8 @@ def report_submit(
     is linked to the original as a duplicate rather than opening a second case (R35)."""
     key = _idempotency_key(actor, client, idempotency_key)
     existing = CivicReport.objects.unscoped(reason="idempotent retry").filter(idempotency_key=key)
-    first = existing.first()
-    if first is not None:
-        return Intake(first, False, first.status == Status.DUPLICATE)
     if isinstance(category, str):
-        category = Category.objects.filter(code=category, is_active=True).first()
+        category = routing.config().category(category)
         if category is None:
             raise DomainError(
                 _("There is no such report category."), code="unknown_service", field="category"
@@ -356,12 +345,22 @@ def report_submit(
         )
     clean = clean_answers(category, answers)
     where = routing.route(category, float(lat), float(lng))
-    _rate_limit(actor, client, ip)
     stored = _store_photos(photos)
     now = now or timezone.now()
     reporter = actor if getattr(actor, "is_authenticated", False) else None
+    handlers = routing.config().handlers(where.region)
     try:
+        # A retry with the same key fails the unique constraint below and answers the first
+        # report; the rate limit counts in this transaction, so a refused or failed intake
+        # leaves no count and a good one costs one commit (ADR 0018).
         with transaction.atomic():
+            try:
+                _rate_limit(actor, client, ip)
+            except RateLimited:
+                first = existing.first()
+                if first is None:
+                    raise
+                return Intake(first, False, first.status == Status.DUPLICATE)
             near = near_duplicates(category=category, lat=lat, lng=lng, now=now)
             original = near[0] if near else None
             report = CivicReport(
@@ -419,7 +418,7 @@ def report_submit(
                 },
             )
             if original is None:
-                for user in _handlers(report.region):
+                for user in handlers:
                     _notify(
                         user,
                         report,
@@ -427,6 +426,7 @@ def report_submit(
                         subject=_("New report: %(category)s") % {"category": category.name},
                         body=description[:200],
                         sms=True,
+                        staff=True,
                     )
                 if reporter is not None:
                     _notify(
@@ -639,7 +639,7 @@ def _after(report: CivicReport, *, before: str, actor, note: str) -> None:
         if original.status not in (Status.SUBMITTED, Status.REJECTED) and report.reporter_id:
             _credit(original, "civic.report_accepted", [report.reporter])
     if to == Status.REOPENED:
-        for user in _handlers(report.region):
+        for user in routing.config().handlers(report.region):
             _notify(
                 user,
                 report,
@@ -679,7 +679,7 @@ def _escalate(report: CivicReport, now, field: str, subject) -> bool:
     setattr(report, field, now)
     report.save(update_fields=[field])
     district = routing.district_of(report.region)
-    targets = {u.pk: u for u in _handlers(district)}
+    targets = {u.pk: u for u in routing.config().handlers(district)}
     if district.pk == report.region_id:  # already at district level: the city above it
         parent = report.region.parent
         if parent is not None:
@@ -767,16 +767,15 @@ def api_client_create(*, actor, name: str, region) -> tuple[ApiClient, str]:
 
 
 def api_client_for_key(key: str | None) -> ApiClient | None:
+    """The active client of an Open311 key (from the routing snapshot: no query), its last use
+    stamped at most every 5 minutes."""
     if not key:
         return None
-    client = (
-        ApiClient.objects.unscoped(reason="API key look-up")
-        .filter(key_hash=hash_key(str(key)), is_active=True)
-        .first()
-    )
+    client = routing.config().clients.get(hash_key(str(key)))
     if client is not None:
         now = timezone.now()
         if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=5):
+            client.last_used_at = now
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
     return client
 

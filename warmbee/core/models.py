@@ -127,3 +127,22 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateCounter(models.Model):
+    """One fixed window of one rate limit (``core.ratelimit``) where no Redis is configured.
+
+    ``key`` names the bucket, the hashed identity and the window; one upsert counts a hit, in the
+    caller's transaction when there is one. Rows past ``expires_at`` are purged hourly."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    data_inventory = Inventory(retention="security", general="key count expires_at")
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.key

@@ -78,6 +78,7 @@ JOBS: tuple[Job, ...] = (
     Job("refresh_coverage", command("refresh_coverage"), every=15 * MINUTES, lock_minutes=60),
     Job("purge_exports", command("purge_exports"), every=60 * MINUTES, lock_minutes=30),
     Job("purge_payment_lists", command("purge_payment_lists"), every=60 * MINUTES, lock_minutes=30),
+    Job("purge_rate_counters", command("purge_rate_counters"), every=60 * MINUTES, lock_minutes=30),
     Job("disable_idle_staff", command("disable_idle_staff"), at=dt.time(2, 10)),
     Job("expire_points", command("expire_points"), at=dt.time(3, 0), lock_minutes=60),
     Job("backup", command("backup"), at=dt.time(2, 20), lock_minutes=180),

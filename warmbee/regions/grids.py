@@ -10,27 +10,23 @@ lowest code: the geometries are stored in that order, so the answer is the lowes
 position. Areas are compared in square degrees, which orders small neighbouring areas the same
 way as square metres would.
 
-Freshness, across processes (DESIGN: no in-process state others need): each process holds its
-own copy and, at most every ``GRID_REFRESH_SECONDS``, compares a fingerprint with the one it
-built from: a token in the shared cache (bumped by ``invalidate()`` after a service's commit) and
-the table's ``COUNT(*)`` and ``MAX(updated_at)`` (which also catch a change made in the admin, or
-while the cache was unreachable, R45). A change is visible everywhere within seconds.
+Freshness, across processes: the index is a ``core.snapshot.Snapshot`` checked at most every
+``GRID_REFRESH_SECONDS`` against a token in the shared cache (bumped by ``invalidate()`` after a
+service's commit) and the table's ``COUNT(*)`` and ``MAX(updated_at)`` (which also catch a change
+made in the admin, or while the cache was unreachable, R45).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Max
+
+from warmbee.core.snapshot import Snapshot
 
 from .models import GridArea
 
@@ -108,43 +104,24 @@ def build_index(fingerprint: tuple = ()) -> GridIndex:
     )
 
 
-_lock = threading.Lock()
-# ``checked``: when this process last compared fingerprints (monotonic); -inf = check now.
-_state: dict = {"index": None, "checked": float("-inf")}
-
-
-def _token() -> str | None:
-    try:
-        value = cache.get(TOKEN_KEY)
-        if value is None:
-            cache.add(TOKEN_KEY, uuid.uuid4().hex, None)
-            value = cache.get(TOKEN_KEY)
-        return value
-    except Exception:  # noqa: BLE001 - cache down (R45): the table fingerprint still works
-        log.warning("cache unreachable; grid index freshness from the table only")
-        return None
-
-
-def _fingerprint() -> tuple:
+def _table_fingerprint() -> tuple:
     stats = GridArea.objects.unscoped(reason="grid routing freshness").aggregate(
         n=Count("id"), last=Max("updated_at")
     )
-    return (_token(), stats["n"], stats["last"])
+    return (stats["n"], stats["last"])
+
+
+_snapshot: Snapshot[GridIndex] = Snapshot(
+    TOKEN_KEY,
+    build_index,
+    refresh=lambda: settings.GRID_REFRESH_SECONDS,
+    fingerprint=_table_fingerprint,
+)
 
 
 def grid_index(*, force: bool = False) -> GridIndex:
     """This process's current index, rebuilt when grid areas changed anywhere."""
-    now = time.monotonic()
-    index = _state["index"]
-    if not force and index is not None and now - _state["checked"] < settings.GRID_REFRESH_SECONDS:
-        return index
-    with _lock:
-        fingerprint = _fingerprint()
-        index = _state["index"]
-        if force or index is None or index.fingerprint != fingerprint:
-            index = build_index(fingerprint)
-        _state.update(index=index, checked=time.monotonic())
-        return index
+    return _snapshot.get(force=force)
 
 
 def area_for_point(lat: float, lng: float) -> GridArea | None:
@@ -159,18 +136,9 @@ def area_for_point(lat: float, lng: float) -> GridArea | None:
 
 def reset() -> None:
     """Forget this process's index (tests)."""
-    _state.update(index=None, checked=float("-inf"))
+    _snapshot.reset()
 
 
 def invalidate() -> None:
     """Grid areas changed: this process re-checks at once, every process after the commit."""
-
-    def bump():
-        _state["checked"] = float("-inf")
-        try:
-            cache.set(TOKEN_KEY, uuid.uuid4().hex, None)
-        except Exception:  # noqa: BLE001 - the table fingerprint still changes (R45)
-            log.warning("cache unreachable; other processes see the grid change by fingerprint")
-
-    _state["checked"] = float("-inf")
-    transaction.on_commit(bump)
+    _snapshot.invalidate()

@@ -254,3 +254,31 @@ def test_answers_are_checked_by_datatype(personas, submit):
     assert err.value.field == "attribute[size]"
     report = submit(personas["courier"], answers={"size": "large", "junk": "x"}).report
     assert report.answers == {"size": "large"}
+
+
+def test_routing_config_sees_a_rule_change_at_once(
+    grid, categories, settings, django_capture_on_commit_callbacks
+):
+    """The routing snapshot (ADR 0018): the writer's process sees its own change immediately,
+    before its commit too, and once committed the snapshot is reused without a query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from warmbee.civic import routing
+    from warmbee.civic.models import RoutingRule
+
+    settings.GRID_REFRESH_SECONDS = 3600
+    road = categories["road"]
+    with django_capture_on_commit_callbacks(execute=True):
+        rule = RoutingRule.objects.create(
+            district_id="230602", category=road, area=None, body="市政热线", contacts="12345"
+        )
+    assert routing.route(road, *INSIDE_A).body == "市政热线"
+    with CaptureQueriesContext(connection) as queries:
+        routing.route(road, *INSIDE_A)
+    assert len(queries) == 0
+    rule.body = "区城管局"
+    rule.save()  # not committed yet (the test's transaction): seen at once all the same
+    assert routing.route(road, *INSIDE_A).body == "区城管局"
+    rule.delete()
+    assert routing.route(road, *INSIDE_A).body != "区城管局"

@@ -185,7 +185,9 @@ def test_cache_down_still_routes(db, settings, monkeypatch, django_capture_on_co
 
             return fail
 
-    monkeypatch.setattr(grids, "cache", Down())
+    from warmbee.core import snapshot
+
+    monkeypatch.setattr(snapshot, "cache", Down())
     _area("R45", _square(125.0, 46.5, 0.01))
     with django_capture_on_commit_callbacks(execute=True):
         grids.invalidate()
