@@ -359,19 +359,21 @@ def _locked_redemption(redemption: Redemption) -> Redemption:
     )
 
 
-def _authorize_redeemer(actor, redemption: Redemption) -> None:
+def _authorize_redeemer(actor, redemption: Redemption) -> PointsAccount:
+    """The redemption's account, if it is the actor's own."""
     if not getattr(actor, "is_authenticated", False) or not actor.holds(Perm.USE_POINTS):
         raise Forbidden(_("You do not have permission to do this."))
     account = _accounts().select_related("worker").get(pk=redemption.account_id)
     if account.worker.user_id != actor.pk:
         raise NotFound(_("Not found."))
+    return account
 
 
 def redemption_confirm(*, actor, redemption: Redemption, now: dt.datetime | None = None):
     """The worker confirms: stock, balance, ledger entry and status in one transaction.
 
     Confirming again returns the confirmed redemption (one effect, R38)."""
-    _authorize_redeemer(actor, redemption)
+    account = _authorize_redeemer(actor, redemption)
     now = now or timezone.now()
     with transaction.atomic():
         locked = _locked_redemption(redemption)
@@ -405,7 +407,7 @@ def redemption_confirm(*, actor, redemption: Redemption, now: dt.datetime | None
             actor=actor,
             action="points.redeem",
             target=locked,
-            region=locked.account.region_id,
+            region=account.region_id,
             changes={"status": ["pending", "confirmed"], "points": [None, -locked.points]},
         )
     return locked
