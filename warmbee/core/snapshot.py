@@ -57,13 +57,17 @@ class Snapshot(Generic[T]):
     def get(self, *, force: bool = False) -> T:
         """The current value, rebuilt when the data changed anywhere.
 
-        After ``invalidate()`` and until the writer's transaction ends, this process builds a
-        fresh value on every call and keeps none: it must see its own change, and must not keep
-        a value that a rollback would make wrong."""
+        After ``invalidate()`` and until the writer's transaction ends, this process answers from
+        a provisional value built from what its transaction sees (it must see its own change),
+        rebuilt after each further ``invalidate()``. The first call outside a transaction, or
+        the commit, drops it, so a rollback leaves nothing wrong behind for long."""
         if self._dirty:
             if connection.in_atomic_block:
-                return self._build((None,))
+                if self._provisional is None:
+                    self._provisional = self._build((None,))
+                return self._provisional
             self._dirty = False
+            self._provisional = None
             force = True
         fresh = time.monotonic() - self._checked < self._refresh()
         if not force and self._value is not None and fresh:
@@ -82,12 +86,14 @@ class Snapshot(Generic[T]):
         self._key: tuple | None = None
         self._checked = float("-inf")
         self._dirty = False
+        self._provisional: T | None = None
 
     def invalidate(self) -> None:
         """The data changed: this process re-checks at once, every process after the commit."""
 
         def bump():
             self._dirty = False
+            self._provisional = None
             self._checked = float("-inf")
             try:
                 cache.set(self.token_key, uuid.uuid4().hex, None)
@@ -97,4 +103,5 @@ class Snapshot(Generic[T]):
                 )
 
         self._dirty = True
+        self._provisional = None
         transaction.on_commit(bump)
