@@ -12,6 +12,16 @@ from warmbee.regions.models import Region
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def personas(make_user):
+    """Accounts made through the operator service: each leaves an audit row to chain."""
+    from conftest import PERSONAS
+
+    return {
+        name: make_user(role, region, name=f"{name}人") for name, (role, region) in PERSONAS.items()
+    }
+
+
 def test_record_chains_each_row_to_the_previous(personas):
     events = list(AuditEvent.objects.order_by("id"))
     assert len(events) >= len(personas)
