@@ -140,7 +140,8 @@ class RoutingRule(models.Model):
     contacts = models.CharField(_("contacts"), max_length=200, blank=True)
     is_active = models.BooleanField(_("in use"), default=True)
 
-    objects = models.Manager.from_queryset(RoutingQuerySet)()
+    # A ScopedManager, so ``authorize(obj=rule)`` finds the scope field (``district``).
+    objects = ScopedManager.from_queryset(RoutingQuerySet)()
 
     data_inventory = Inventory(
         retention="permanent",

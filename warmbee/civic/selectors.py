@@ -1,6 +1,7 @@
 """Snap-and-report reads: scoped lists for staff, the reporter's own reports, public rows,
-figures by category. Every staff read starts from ``visible_to``; the public never reads the
-reporter (R31)."""
+figures by category, and the configuration (routing table, response templates, API keys) in the
+officer's MANAGE_CIVIC scope. Every staff read starts from ``visible_to``; the public never reads
+the reporter (R31)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ import datetime as dt
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import Perm
+from warmbee.accounts.scoping import access
 from warmbee.core.errors import NotFound
 
-from .models import OPEN_STATUSES, Category, CivicReport, ReportPhoto, ResponseTemplate, Status
+from .models import (
+    OPEN_STATUSES,
+    ApiClient,
+    Category,
+    CivicReport,
+    ReportPhoto,
+    ResponseTemplate,
+    RoutingRule,
+    Status,
+)
 
 PUBLIC_STEP = Decimal("0.001")
 
@@ -142,3 +153,67 @@ def figures(*, actor, days: int = 30) -> dict:
         del f["ack"], f["fix"]
         out.append(f)
     return {"rows": out, "total": len(rows), "days": days}
+
+
+# --- configuration (MANAGE_CIVIC) ----------------------------------------------------------------
+#: The category filter's value for rules and templates that cover every category.
+EVERY_CATEGORY = "*"
+
+
+def _by_category(qs, category: str):
+    if category == EVERY_CATEGORY:
+        return qs.filter(category__isnull=True)
+    if category:
+        return qs.filter(category__code=category)
+    return qs
+
+
+def routing_rules(*, actor, category: str = "", district=None):
+    """The routing table in the actor's scope: by district, district-wide rules first."""
+    qs = RoutingRule.objects.visible_to(actor, Perm.MANAGE_CIVIC).select_related(
+        "district", "category", "area", "area__region", "handler_region"
+    )
+    qs = _by_category(qs, category)
+    if district is not None:
+        qs = qs.filter(district=district)
+    return qs.order_by(
+        "district__path",
+        F("area__code").asc(nulls_first=True),
+        F("category__sort").asc(nulls_first=True),
+        "category__code",
+        "id",
+    )
+
+
+def access_rule(actor, pk: int) -> RoutingRule:
+    return access(RoutingRule, actor, Perm.MANAGE_CIVIC, pk=pk)
+
+
+def response_templates(*, actor, category: str = "", status: str = "", region=None):
+    """Response templates in the actor's scope; ``region`` narrows to it and below."""
+    qs = ResponseTemplate.objects.visible_to(actor, Perm.MANAGE_CIVIC).select_related(
+        "region", "category"
+    )
+    qs = _by_category(qs, category)
+    if status in Status.values:
+        qs = qs.filter(status=status)
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    return qs.order_by("-is_active", "region__path", "status", "title", "id")
+
+
+def access_template(actor, pk: int) -> ResponseTemplate:
+    return access(ResponseTemplate, actor, Perm.MANAGE_CIVIC, pk=pk)
+
+
+def api_clients(*, actor):
+    """Open311 integrations in the actor's scope: keys in use first, newest first."""
+    return (
+        ApiClient.objects.visible_to(actor, Perm.MANAGE_CIVIC)
+        .select_related("region", "created_by")
+        .order_by("-is_active", "-created_at", "-id")
+    )
+
+
+def access_api_client(actor, pk: int) -> ApiClient:
+    return access(ApiClient, actor, Perm.MANAGE_CIVIC, pk=pk)

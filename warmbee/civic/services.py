@@ -1,4 +1,5 @@
-"""Snap-and-report writes: intake, the state machine, deadlines, API keys (ADR 0013).
+"""Snap-and-report writes: intake, the state machine, deadlines, and the configuration officers
+keep with MANAGE_CIVIC: the routing table, response templates and Open311 API keys (ADR 0013).
 
 Every write is one transaction with its audit row and timeline event; notifications are inbox
 rows in the same transaction (SMS after commit). Photos are checked and stored before the
@@ -11,6 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -23,9 +25,10 @@ from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import ROLE_PERMS, Perm
 from warmbee.accounts.scoping import authorize, has_perm
-from warmbee.audit.services import record
+from warmbee.audit.services import diff, record
 from warmbee.core import deadlines, ratelimit
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from warmbee.core.pi import mask_phone
 from warmbee.core.uploads import image_delete, image_store
 from warmbee.core.validators import clean_model
 
@@ -38,6 +41,8 @@ from .models import (
     PhotoKind,
     ReportEvent,
     ReportPhoto,
+    ResponseTemplate,
+    RoutingRule,
     Source,
     Status,
 )
@@ -743,6 +748,341 @@ def register_deadlines() -> None:
     deadlines.register("civic.auto_confirm", overdue=unconfirmed, escalate=auto_confirm)
 
 
+# --- configuration: the routing table and response templates (MANAGE_CIVIC) -------------------
+RULE_FIELDS = ("district", "category", "area", "handler_region", "body", "contacts")
+TEMPLATE_FIELDS = ("region", "category", "status", "title", "body")
+#: The changes staff make on a report (the console's actions): what a template can be for.
+RESPONSE_STATUSES = (
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.RESOLVED,
+    Status.REJECTED,
+    Status.DUPLICATE,
+)
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def _masked_contacts(text: str) -> str:
+    """Contacts are free text and may hold a person's mobile: masked in the audit trail (R22)."""
+    return _MOBILE.sub(lambda m: mask_phone(m.group()), text or "")
+
+
+def _authorize_in(actor, region, *, field: str) -> None:
+    """MANAGE_CIVIC over ``region``; a region outside scope is an error on the form's ``field``."""
+    try:
+        authorize(actor, Perm.MANAGE_CIVIC, region=region)
+    except DomainError as exc:
+        if exc.code != "region_out_of_scope":
+            raise
+        raise DomainError(exc.message, code=exc.code, field=field) from None
+
+
+def _code(obj, attr: str = "code"):
+    return getattr(obj, attr) if obj is not None else None
+
+
+def _rule_values(rule: RoutingRule) -> dict:
+    return {
+        "district": rule.district_id,
+        "category": _code(rule.category),
+        "area": _code(rule.area),
+        "handler_region": rule.handler_region_id,
+        "body": rule.body,
+        "contacts": rule.contacts,
+    }
+
+
+def _audit_rule_changes(changes: dict) -> dict:
+    if "contacts" in changes:
+        changes = {**changes, "contacts": [v and _masked_contacts(v) for v in changes["contacts"]]}
+    return changes
+
+
+def _category_label(category: Category | None) -> str:
+    return category.label if category is not None else str(_("every category"))
+
+
+def _duplicate_rule(rule: RoutingRule) -> DomainError:
+    category = _category_label(rule.category)
+    if rule.area_id:
+        return DomainError(
+            _("Grid area %(area)s already has a rule for %(category)s; edit that rule instead.")
+            % {"area": rule.area.code, "category": category},
+            code="duplicate_rule",
+            field="area",
+        )
+    return DomainError(
+        _("%(district)s already has a district-wide rule for %(category)s; edit that rule instead.")
+        % {"district": rule.district.name, "category": category},
+        code="duplicate_rule",
+        field="category",
+    )
+
+
+def _check_rule(rule: RoutingRule) -> None:
+    """The table's rules: a district, an area and a handling region inside it, a body, and one
+    rule per category × area (or district-wide), whether in use or not."""
+    from warmbee.regions.models import Level
+
+    district = rule.district
+    if district.level != Level.COUNTY:
+        raise DomainError(
+            _("Choose a district (a county-level region)."), code="not_a_district", field="district"
+        )
+    if rule.area_id and not rule.area.region.path.startswith(district.path):
+        raise DomainError(
+            _("Grid area %(area)s is not in %(district)s.")
+            % {"area": rule.area.code, "district": district.name},
+            code="area_outside_district",
+            field="area",
+        )
+    if rule.handler_region_id and not rule.handler_region.path.startswith(district.path):
+        raise DomainError(
+            _("The handling region must be %(district)s or a region within it.")
+            % {"district": district.name},
+            code="handler_outside_district",
+            field="handler_region",
+        )
+    rule.body = (rule.body or "").strip()
+    rule.contacts = (rule.contacts or "").strip()
+    if not rule.body:
+        raise DomainError(_("Name the responsible body."), code="required", field="body")
+    clean_model(rule, exclude=["district", "category", "area", "handler_region"])
+    clash = RoutingRule.objects.unscoped(reason="one rule per category and area").filter(
+        district_id=rule.district_id, category_id=rule.category_id, area_id=rule.area_id
+    )
+    if rule.pk is not None:
+        clash = clash.exclude(pk=rule.pk)
+    if clash.exists():
+        raise _duplicate_rule(rule)
+
+
+def routing_rule_create(
+    *,
+    actor,
+    district,
+    body: str,
+    category: Category | None = None,
+    area=None,
+    handler_region=None,
+    contacts: str = "",
+) -> RoutingRule:
+    """A new row of a district's routing table (ADR 0013): category (or every category) × grid
+    area (or district-wide) → responsible body, contacts and handling region."""
+    _authorize_in(actor, district, field="district")
+    rule = RoutingRule(
+        district=district,
+        category=category,
+        area=area,
+        handler_region=handler_region,
+        body=body,
+        contacts=contacts,
+    )
+    try:
+        with transaction.atomic():
+            _check_rule(rule)
+            rule.save(force_insert=True)
+            record(
+                actor=actor,
+                action="civic.routing_rule_create",
+                target=rule,
+                region=district,
+                changes=_audit_rule_changes(diff({}, _rule_values(rule) | {"is_active": True})),
+            )
+    except IntegrityError:  # a concurrent twin got there first (civic_rule_unique)
+        raise _duplicate_rule(rule) from None
+    return rule
+
+
+def _locked_rule(rule: RoutingRule) -> RoutingRule:
+    return (
+        RoutingRule.objects.unscoped(reason="row lock after authorisation")
+        .select_for_update(of=("self",))
+        .select_related("district", "category", "area", "area__region", "handler_region")
+        .get(pk=rule.pk)
+    )
+
+
+def routing_rule_update(*, actor, rule: RoutingRule, **changes) -> RoutingRule:
+    """Change a rule; moving it to another district needs MANAGE_CIVIC over both."""
+    authorize(actor, Perm.MANAGE_CIVIC, obj=rule)
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise DomainError(_("These fields cannot be changed here."), field=sorted(unknown)[0])
+    if "district" in changes and changes["district"].pk != rule.district_id:
+        _authorize_in(actor, changes["district"], field="district")
+    try:
+        with transaction.atomic():
+            rule = _locked_rule(rule)
+            before = _rule_values(rule)
+            for name, value in changes.items():
+                setattr(rule, name, value)
+            _check_rule(rule)
+            changed = diff(before, _rule_values(rule))
+            if not changed:
+                return rule
+            rule.save(update_fields=list(RULE_FIELDS))
+            record(
+                actor=actor,
+                action="civic.routing_rule_update",
+                target=rule,
+                region=rule.district,
+                changes=_audit_rule_changes(changed),
+            )
+    except IntegrityError:
+        raise _duplicate_rule(rule) from None
+    return rule
+
+
+def routing_rule_set_active(*, actor, rule: RoutingRule, active: bool) -> RoutingRule:
+    """Take a rule out of use (routing skips it; the row stays for the record) or back in."""
+    authorize(actor, Perm.MANAGE_CIVIC, obj=rule)
+    with transaction.atomic():
+        rule = _locked_rule(rule)
+        if rule.is_active == active:
+            raise DomainError(
+                _("This rule is already in use.")
+                if active
+                else _("This rule is already out of use."),
+                code="unchanged",
+            )
+        rule.is_active = active
+        rule.save(update_fields=["is_active"])
+        record(
+            actor=actor,
+            action="civic.routing_rule_reactivate" if active else "civic.routing_rule_deactivate",
+            target=rule,
+            region=rule.district,
+            changes={"is_active": [not active, active]},
+        )
+    return rule
+
+
+def _template_values(template: ResponseTemplate) -> dict:
+    return {
+        "region": template.region_id,
+        "category": _code(template.category),
+        "status": template.status,
+        "title": template.title,
+        "body": template.body,
+    }
+
+
+def _check_template(template: ResponseTemplate) -> None:
+    if template.status not in RESPONSE_STATUSES:
+        raise DomainError(
+            _(
+                "Choose the change the response is for: acknowledged, in progress, resolved, "
+                "rejected or duplicate."
+            ),
+            code="invalid_status",
+            field="status",
+        )
+    template.title = (template.title or "").strip()
+    template.body = (template.body or "").strip()
+    if not template.title:
+        raise DomainError(_("Give the template a title."), code="required", field="title")
+    if not template.body:
+        raise DomainError(_("Write the response text."), code="required", field="body")
+    clean_model(template, exclude=["region", "category"])
+    clash = ResponseTemplate.objects.unscoped(reason="one title per region and status").filter(
+        region_id=template.region_id, status=template.status, title=template.title
+    )
+    if template.pk is not None:
+        clash = clash.exclude(pk=template.pk)
+    if clash.exists():
+        raise DomainError(
+            _("%(region)s already has a template “%(title)s” for this status.")
+            % {"region": template.region.name, "title": template.title},
+            code="duplicate_template",
+            field="title",
+        )
+
+
+def response_template_create(
+    *, actor, region, status: str, title: str, body: str, category: Category | None = None
+) -> ResponseTemplate:
+    """A canned response for the reports of ``region`` and below (one category or every one)."""
+    _authorize_in(actor, region, field="region")
+    template = ResponseTemplate(
+        region=region, category=category, status=status, title=title, body=body
+    )
+    with transaction.atomic():
+        _check_template(template)
+        template.save(force_insert=True)
+        record(
+            actor=actor,
+            action="civic.template_create",
+            target=template,
+            region=region,
+            changes=diff({}, _template_values(template) | {"is_active": True}),
+        )
+    return template
+
+
+def _locked_template(template: ResponseTemplate) -> ResponseTemplate:
+    return (
+        ResponseTemplate.objects.unscoped(reason="row lock after authorisation")
+        .select_for_update(of=("self",))
+        .select_related("region", "category")
+        .get(pk=template.pk)
+    )
+
+
+def response_template_update(*, actor, template: ResponseTemplate, **changes) -> ResponseTemplate:
+    """Change a template; moving it to another region needs MANAGE_CIVIC over both."""
+    authorize(actor, Perm.MANAGE_CIVIC, obj=template)
+    unknown = set(changes) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise DomainError(_("These fields cannot be changed here."), field=sorted(unknown)[0])
+    if "region" in changes and changes["region"].pk != template.region_id:
+        _authorize_in(actor, changes["region"], field="region")
+    with transaction.atomic():
+        template = _locked_template(template)
+        before = _template_values(template)
+        for name, value in changes.items():
+            setattr(template, name, value)
+        _check_template(template)
+        changed = diff(before, _template_values(template))
+        if not changed:
+            return template
+        template.save(update_fields=list(TEMPLATE_FIELDS))
+        record(
+            actor=actor,
+            action="civic.template_update",
+            target=template,
+            region=template.region,
+            changes=changed,
+        )
+    return template
+
+
+def response_template_set_active(
+    *, actor, template: ResponseTemplate, active: bool
+) -> ResponseTemplate:
+    """Retire a template (staff no longer see it; the row stays) or put it back in use."""
+    authorize(actor, Perm.MANAGE_CIVIC, obj=template)
+    with transaction.atomic():
+        template = _locked_template(template)
+        if template.is_active == active:
+            raise DomainError(
+                _("This template is already in use.")
+                if active
+                else _("This template is already retired."),
+                code="unchanged",
+            )
+        template.is_active = active
+        template.save(update_fields=["is_active"])
+        record(
+            actor=actor,
+            action="civic.template_reinstate" if active else "civic.template_retire",
+            target=template,
+            region=template.region,
+            changes={"is_active": [not active, active]},
+        )
+    return template
+
+
 # --- Open311 API keys ----------------------------------------------------------------------------
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
@@ -759,11 +1099,50 @@ def api_client_create(*, actor, name: str, region) -> tuple[ApiClient, str]:
         key_hash=hash_key(key),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
+    if not client.name:
+        raise DomainError(
+            _("Name the integration, for example “12345 hotline”."), code="required", field="name"
+        )
     with transaction.atomic():
         clean_model(client, exclude=["region", "created_by"])
         client.save()
-        record(actor=actor, action="civic.api_key_create", target=client, region=region)
+        # Never the key itself: its prefix is enough to tell keys apart.
+        record(
+            actor=actor,
+            action="civic.api_key_create",
+            target=client,
+            region=region,
+            changes={
+                "name": [None, client.name],
+                "region": [None, region.pk],
+                "key_prefix": [None, client.key_prefix],
+            },
+        )
     return client, key
+
+
+def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
+    """Revoke an integration's key: Open311 refuses it from now on (403). Not undone: the
+    integration gets a new key instead."""
+    authorize(actor, Perm.MANAGE_CIVIC, obj=client)
+    with transaction.atomic():
+        client = (
+            ApiClient.objects.unscoped(reason="row lock after authorisation")
+            .select_for_update()
+            .get(pk=client.pk)
+        )
+        if not client.is_active:
+            raise DomainError(_("This key is already revoked."), code="already_revoked")
+        client.is_active = False
+        client.save(update_fields=["is_active"])
+        record(
+            actor=actor,
+            action="civic.api_key_revoke",
+            target=client,
+            region=client.region_id,
+            changes={"is_active": [True, False]},
+        )
+    return client
 
 
 def api_client_for_key(key: str | None) -> ApiClient | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import console, public
+from .views import config, console, public
 
 app_name = "civic"
 urlpatterns = [
@@ -15,4 +15,38 @@ urlpatterns = [
     path("console/reports/figures/", console.figures, name="console_figures"),
     path("console/reports/<str:code>/", console.report_detail, name="console_report"),
     path("console/reports/<str:code>/act/", console.report_act, name="console_report_act"),
+    # Configuration (MANAGE_CIVIC): the routing table, response templates, Open311 API keys.
+    path("console/civic/routing/", config.rule_list, name="console_rules"),
+    path("console/civic/routing/new/", config.rule_create, name="console_rule_create"),
+    path("console/civic/routing/<int:pk>/", config.rule_edit, name="console_rule_edit"),
+    path(
+        "console/civic/routing/<int:pk>/deactivate/",
+        config.rule_deactivate,
+        name="console_rule_deactivate",
+    ),
+    path(
+        "console/civic/routing/<int:pk>/reactivate/",
+        config.rule_reactivate,
+        name="console_rule_reactivate",
+    ),
+    path("console/civic/templates/", config.template_list, name="console_templates"),
+    path("console/civic/templates/new/", config.template_create, name="console_template_create"),
+    path("console/civic/templates/<int:pk>/", config.template_edit, name="console_template_edit"),
+    path(
+        "console/civic/templates/<int:pk>/retire/",
+        config.template_retire,
+        name="console_template_retire",
+    ),
+    path(
+        "console/civic/templates/<int:pk>/reinstate/",
+        config.template_reinstate,
+        name="console_template_reinstate",
+    ),
+    path("console/civic/api-keys/", config.api_key_list, name="console_api_keys"),
+    path("console/civic/api-keys/new/", config.api_key_create, name="console_api_key_create"),
+    path(
+        "console/civic/api-keys/<int:pk>/revoke/",
+        config.api_key_revoke,
+        name="console_api_key_revoke",
+    ),
 ]

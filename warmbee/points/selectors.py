@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Substr, TruncMonth
 
 from warmbee.accounts.roles import Perm
@@ -38,10 +38,12 @@ def own_account(actor) -> PointsAccount | None:
 
 
 def history(account: PointsAccount):
+    """The account's entries, newest first; ``reversal_id`` is the entry reversing each one."""
     return (
         LedgerEntry.objects.unscoped(reason="the account holder's own entries")
         .filter(account=account)
         .select_related("rule")
+        .annotate(reversal_id=F("reversed_by__id"))
         .order_by("-created_at", "-id")
     )
 
@@ -148,6 +150,7 @@ def figures(actor) -> dict:
             {
                 "month": row["month"],
                 "district": names.get(row["district"], row["district"]),
+                "district_code": [p for p in row["district"].split("/") if p][-1],
                 "redeemed": -(row["redeemed"] or 0),
                 "earned": row["earned"] or 0,
             }

@@ -6,6 +6,11 @@ under their grants; HANDLE_REPORT holders (community and district officers) act 
 and province officers see but do not act (403). The reporter reaches their own report pages;
 everyone else gets 404. The report form, near-duplicate hints and Open311 reads are public;
 an Open311 POST without an API key is 403 and writes nothing.
+
+Configuration (routing table, response templates, API keys): MANAGE_CIVIC holders — district
+officers over their district, city officers over the city — reach the pages; everyone else
+gets 404. A row outside the officer's area is 404; a create naming a region outside it is
+refused (400) and writes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ SEES = {
     "province_officer": {"own", "sibling", "other_city"},
 }
 HANDLES = {"community_officer", "district_officer", "other_district"}
+MANAGES = {
+    "district_officer": {"own"},
+    "other_district": {"sibling"},
+    "city_officer": {"own", "sibling"},
+}
 
 
 def report_setup(ctx, status="submitted") -> None:
@@ -70,6 +80,52 @@ def photo_setup(ctx) -> None:
     )
 
 
+def rule_setup(ctx, active=True) -> None:
+    from warmbee.civic.models import RoutingRule
+
+    ctx["rule"] = RoutingRule.objects.create(
+        district_id=ctx["region"], body="矩阵路灯所", contacts="0459-4600000", is_active=active
+    )
+
+
+def inactive_rule_setup(ctx) -> None:
+    rule_setup(ctx, active=False)
+
+
+def template_setup(ctx, active=True) -> None:
+    from warmbee.civic.models import ResponseTemplate
+
+    ctx["template"] = ResponseTemplate.objects.create(
+        region_id=ctx["region"], status="acknowledged", title="已收到", body="已收到您的反映。"
+    )
+    if not active:
+        ResponseTemplate.objects.unscoped(reason="test").filter(pk=ctx["template"].pk).update(
+            is_active=False
+        )
+
+
+def retired_template_setup(ctx) -> None:
+    template_setup(ctx, active=False)
+
+
+def key_setup(ctx) -> None:
+    from warmbee.civic.models import ApiClient
+    from warmbee.civic.services import hash_key
+
+    ctx["client"] = ApiClient.objects.create(
+        name="矩阵热线", region_id=ctx["region"], key_prefix="matrix", key_hash=hash_key("m")
+    )
+
+
+def config_state(ctx):
+    from warmbee.civic.models import ApiClient, ResponseTemplate, RoutingRule
+
+    return {
+        model.__name__: list(model.objects.unscoped(reason="test").order_by("pk").values())
+        for model in (RoutingRule, ResponseTemplate, ApiClient)
+    }
+
+
 def report_state(ctx):
     from warmbee.civic.models import CivicReport
 
@@ -104,6 +160,35 @@ def staff_act(persona, position):
     if position not in SEES.get(persona, ()):
         return 404
     return 302 if persona in HANDLES else 403
+
+
+def manager_page(persona, position):
+    if persona == "anonymous":
+        return 302
+    return 200 if persona in MANAGES else 404
+
+
+def manager_row(success):
+    def expect(persona, position):
+        if persona == "anonymous":
+            return 302
+        return success if position in MANAGES.get(persona, ()) else 404
+
+    return expect
+
+
+def manager_create(success):
+    """A create naming the position's region: in the officer's area it succeeds; outside it the
+    region is not a choice (400, nothing written)."""
+
+    def expect(persona, position):
+        if persona == "anonymous":
+            return 302
+        if persona not in MANAGES:
+            return 404
+        return success if position in MANAGES[persona] else 400
+
+    return expect
 
 
 def reporter_page(persona, position):
@@ -185,6 +270,7 @@ def routes(Route) -> dict:
             setup=report_setup,
             state=report_state,
         ),
+        **config_routes(Route),
         "open311:api-root": Route("get", plain("open311:api-root"), lambda p, q: 404),
         "open311:discovery": Route("get", plain("open311:discovery", "json"), everyone),
         "open311:services": Route("get", plain("open311:services", "json"), everyone),
@@ -218,5 +304,98 @@ def routes(Route) -> dict:
             lambda ctx: reverse("open311:token", args=[ctx["report"].code, "json"]),
             everyone,
             setup=report_setup,
+        ),
+    }
+
+
+def config_routes(Route) -> dict:
+    def pk_url(name, key):
+        return lambda ctx: reverse(name, args=[ctx[key].pk])
+
+    def row(method, name, key, setup, success, data=None):
+        return Route(
+            method,
+            pk_url(name, key),
+            manager_row(success),
+            positional=True,
+            data=data,
+            changes_state=method == "post",
+            setup=setup,
+            state=config_state,
+        )
+
+    def create(name, data, success):
+        return Route(
+            "post",
+            plain(name),
+            manager_create(success),
+            positional=True,
+            data=data,
+            changes_state=True,
+            state=config_state,
+        )
+
+    return {
+        "civic:console_rules": Route("get", plain("civic:console_rules"), manager_page),
+        "civic:console_rule_create": create(
+            "civic:console_rule_create",
+            lambda ctx: {"district": ctx["region"], "body": "矩阵城管", "contacts": "12319"},
+            302,
+        ),
+        "civic:console_rule_edit": row(
+            "post",
+            "civic:console_rule_edit",
+            "rule",
+            rule_setup,
+            302,
+            data=lambda ctx: {"district": ctx["region"], "body": "矩阵路灯管理所"},
+        ),
+        "civic:console_rule_deactivate": row(
+            "post", "civic:console_rule_deactivate", "rule", rule_setup, 302
+        ),
+        "civic:console_rule_reactivate": row(
+            "post", "civic:console_rule_reactivate", "rule", inactive_rule_setup, 302
+        ),
+        "civic:console_templates": Route("get", plain("civic:console_templates"), manager_page),
+        "civic:console_template_create": create(
+            "civic:console_template_create",
+            lambda ctx: {
+                "region": ctx["region"],
+                "status": "resolved",
+                "title": "已处理",
+                "body": "问题已处理完毕。",
+            },
+            302,
+        ),
+        "civic:console_template_edit": row(
+            "post",
+            "civic:console_template_edit",
+            "template",
+            template_setup,
+            302,
+            data=lambda ctx: {
+                "region": ctx["region"],
+                "status": "acknowledged",
+                "title": "已收到",
+                "body": "已收到，网格员正在赶往现场。",
+            },
+        ),
+        "civic:console_template_retire": row(
+            "post", "civic:console_template_retire", "template", template_setup, 302
+        ),
+        "civic:console_template_reinstate": row(
+            "post", "civic:console_template_reinstate", "template", retired_template_setup, 302
+        ),
+        "civic:console_api_keys": Route(
+            "get", plain("civic:console_api_keys"), manager_page, setup=key_setup
+        ),
+        # Success answers 200: the page that shows the new key once (not a redirect).
+        "civic:console_api_key_create": create(
+            "civic:console_api_key_create",
+            lambda ctx: {"name": "12345热线", "region": ctx["region"]},
+            200,
+        ),
+        "civic:console_api_key_revoke": row(
+            "post", "civic:console_api_key_revoke", "client", key_setup, 302
         ),
     }

@@ -2,7 +2,8 @@
 (templated responses, photo of the fix, duplicates nearby), and the figures by category.
 
 Scope: ``VIEW_REPORT`` to see (community, district, city, province officers), ``HANDLE_REPORT``
-over the report's region to act. Outside scope: 404.
+over the report's region to act. Outside scope: 404. Holders of ``MANAGE_CIVIC`` find the
+configuration pages (``views/config.py``) linked from the queue.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def queue(request):
         "overdue": overdue,
         "statuses": [("open", _("Open"))] + list(Status.choices),
         "categories": selectors.categories(),
+        "can_manage": has_perm(request.user, Perm.MANAGE_CIVIC),
     }
     return render(request, "civic/console_queue.html", context)
 

@@ -4,6 +4,8 @@ Reference model: the courier reaches only their own account and redemptions; the
 "own" station redeems there and keeps its catalogue (officers who adjust points over the
 station's region keep the catalogue too); officers see accounts, entries and adjustments in
 their region and below; the second officer (never the maker) decides on an adjustment.
+The JSON API: the courier reads their own account and history (any other signed-in persona
+403, anonymous 401); officers read the figures.
 """
 
 from __future__ import annotations
@@ -138,7 +140,18 @@ def routes(Route) -> dict:
     def code(name, *extra):
         return lambda ctx: reverse(name, args=[ctx["station"].code, *[e(ctx) for e in extra]])
 
+    def api(name, ok):
+        return Route(
+            "get",
+            lambda ctx: reverse(name),
+            lambda p, pos: 401 if p == "anonymous" else (200 if p in ok else 403),
+            setup=_setup,
+        )
+
     return {
+        "api:points_me": api("api:points_me", {"courier"}),
+        "api:points_entries": api("api:points_entries", {"courier"}),
+        "api:points_figures": api("api:points_figures", OFFICERS),
         "points:me_points": r("get", lambda ctx: reverse("points:me_points"), courier),
         "points:me_new_code": r(
             "post", lambda ctx: reverse("points:me_new_code"), courier_post, changes=True
