@@ -453,8 +453,8 @@ CIVIC_DUPLICATE_WINDOW_MINUTES = env_int("CIVIC_DUPLICATE_WINDOW_MINUTES", 60)
 # Rate limits on report intake (anonymous per IP, per day per IP, signed-in, per API key).
 CIVIC_RATE_ANON = {"limit": env_int("CIVIC_RATE_ANON", 10), "window": 600}
 CIVIC_RATE_ANON_DAY = {"limit": env_int("CIVIC_RATE_ANON_DAY", 30), "window": 86400}
-CIVIC_RATE_USER = {"limit": 30, "window": 600}
-CIVIC_RATE_API = {"limit": 600, "window": 600}
+CIVIC_RATE_USER = {"limit": env_int("CIVIC_RATE_USER", 30), "window": 600}
+CIVIC_RATE_API = {"limit": env_int("CIVIC_RATE_API", 600), "window": 600}
 # A resolved report the reporter neither confirms nor reopens closes after this many days.
 CIVIC_CONFIRM_DAYS = env_int("CIVIC_CONFIRM_DAYS", 7)
 # Also text reporters and handlers (through the SMS backend) on state changes.

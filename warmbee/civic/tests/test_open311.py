@@ -174,6 +174,25 @@ def test_post_creates_a_report_and_a_retry_returns_it(client, grid, categories, 
     assert from_xml(xml.content)[0]["service_request_id"] == report.code
 
 
+def test_a_key_over_its_limit_gets_429_and_writes_nothing_but_retries_still_answer(
+    client, grid, categories, key, settings
+):
+    """The key's window counts in the intake's own transaction (ADR 0018)."""
+    settings.CIVIC_RATE_API = {"limit": 2, "window": 600}
+    data = {"api_key": key, "service_code": "manhole", "lat": "", "long": str(INSIDE_A[1])}
+    codes = []
+    for n in range(3):
+        data["lat"] = str(INSIDE_A[0] + 0.002 * n)  # apart: no near-duplicates
+        r = client.post("/open311/v2/requests.json", data, HTTP_IDEMPOTENCY_KEY=f"k{n}")
+        codes.append(r.status_code)
+    assert codes == [201, 201, 429]
+    assert CivicReport.objects.unscoped(reason="test").count() == 2
+    data["lat"] = str(INSIDE_A[0])
+    again = client.post("/open311/v2/requests.json", data, HTTP_IDEMPOTENCY_KEY="k0")
+    assert again.status_code == 201
+    assert CivicReport.objects.unscoped(reason="test").count() == 2
+
+
 @pytest.mark.parametrize(
     ("change", "status", "text"),
     [
