@@ -5,8 +5,9 @@
 1. A fresh SQLite data dir (the embedded tier) migrated with the Daqing regions, ``--areas``
    grid areas of 0.005° on a lattice over 萨尔图区 owned by 萨尔图街道, the demo categories, a
    district routing rule and one Open311 API key.
-2. gunicorn as the Makefile starts it (2 sync workers) on ``bench.civic_settings`` (WarmBee's
-   settings, the API key's rate limit lifted, plus ``/bench/civic/bare/requests.json``).
+2. gunicorn as the Makefile starts it (2 sync workers) on ``bench.benchsite.settings`` (WarmBee's
+   settings plus ``/bench/civic/bare/requests.json``), the API key's rate limit lifted by
+   ``WARMBEE_CIVIC_RATE_API``.
 3. wrk (2 threads, 20 connections) POSTs Open311 ``requests.json`` form bodies: API key,
    service code, a random pin inside the lattice, a description and a fresh idempotency key per
    request — each one a full intake: key look-up, idempotency check, routing (STRtree), the
@@ -38,6 +39,7 @@ DATA = WORK / "data"
 LUA = WORK / "intake.lua"
 KEYFILE = WORK / "api-key.txt"
 LAT0, LNG0, STEP = 46.58, 125.00, 0.005
+NO_KEY_LIMIT = {"WARMBEE_CIVIC_RATE_API": str(10**9)}  # every request an intake, none a 429
 
 SCRIPT = textwrap.dedent(
     """
@@ -96,7 +98,7 @@ SCRIPT = textwrap.dedent(
 
 def prepare(areas: int) -> int:
     """In a child: migrate, regions, the lattice of grid areas, categories, a key."""
-    common.bootstrap(common.app_env(DATA), "bench.civic_settings")
+    common.bootstrap(common.app_env(DATA, **NO_KEY_LIMIT), "bench.benchsite.settings")
     from django.core.management import call_command
 
     from warmbee.civic import demo
@@ -171,8 +173,8 @@ def main() -> None:
     )
     port = common.free_port()
     log = WORK / "gunicorn.log"
-    env = common.app_env(DATA)
-    env["DJANGO_SETTINGS_MODULE"] = "bench.civic_settings"
+    env = common.app_env(DATA, **NO_KEY_LIMIT)
+    env["DJANGO_SETTINGS_MODULE"] = "bench.benchsite.settings"
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "warmbee.wsgi", "--chdir"]
     cmd += [str(common.REPO), "--bind", f"127.0.0.1:{port}", "--workers", "2"]
     cmd += ["--error-logfile", str(log), "--log-level", "warning"]

@@ -6,10 +6,14 @@ query schema, the same declared response schema, the same encoded-bytes answer a
 precomputed payload of 10 stations (one real response, saved by ``bench/http_nearby.py`` to the
 file named by ``WARMBEE_BENCH_PAYLOAD``).
 ``/bench/bare/raw`` returns the same bytes without schema validation, for comparison.
+
+``POST /bench/civic/bare/requests.json`` (``bench/civic_intake.py``) reads the same form fields
+as the Open311 POST and answers the same 201 JSON shape without touching the database.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 
@@ -23,6 +27,7 @@ from warmbee.urls import handler400, handler403, handler404, handler500  # noqa:
 from warmbee.urls import urlpatterns as warmbee_urlpatterns
 
 bench_api = NinjaAPI(title="bench", version="bench", urls_namespace="bench", auth=None)
+civic_api = NinjaAPI(title="bench civic", version="bench", urls_namespace="bench_civic", auth=None)
 
 
 @cache
@@ -46,8 +51,23 @@ def bare_raw(request):
     return response
 
 
+@civic_api.post("/requests.json")
+def bare_intake(request):
+    data = request.POST
+    body = [
+        {
+            "service_request_id": (data.get("idempotency_key") or "x")[:10],
+            "token": (data.get("idempotency_key") or "x")[:10],
+            "service_notice": data.get("service_code", ""),
+            "account_id": None,
+        }
+    ]
+    return HttpResponse(json.dumps(body), status=201, content_type="application/json")
+
+
 urlpatterns = [
     path("bench/bare/raw", bare_raw),
+    path("bench/civic/bare/", civic_api.urls),
     path("bench/bare/", bench_api.urls),
     *warmbee_urlpatterns,
 ]
