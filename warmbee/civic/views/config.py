@@ -44,6 +44,21 @@ def _form_page(request, template: str, context: dict):
     return render(request, template, context, status=status)
 
 
+def _form_view(request, form, save, *, done: str, to: str, template: str, context: dict):
+    """A create or edit page: on a valid POST ``save(**cleaned)`` through the service, then back
+    to the list ``to``; a rule the service refuses is shown on its field (400)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(**form.fields_for_service())
+        except DomainError as exc:
+            _raise_unless_input(exc)
+            attach_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(to)
+    return _form_page(request, template, {"form": form, **context})
+
+
 def _raise_unless_input(exc: DomainError) -> None:
     """403 and 404 go to the error middleware; rule violations are shown on the form."""
     if exc.status != 400:
@@ -81,34 +96,30 @@ def rule_list(request):
 @never_cache
 @console_required(Perm.MANAGE_CIVIC)
 def rule_create(request):
-    form = RuleForm(request.POST or None, actor=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.routing_rule_create(actor=request.user, **form.fields_for_service())
-        except DomainError as exc:
-            _raise_unless_input(exc)
-            attach_error(form, exc)
-        else:
-            messages.success(request, _("The routing rule is saved."))
-            return redirect("civic:console_rules")
-    return _form_page(request, "civic/console_rule_form.html", {"form": form, "rule": None})
+    return _form_view(
+        request,
+        RuleForm(request.POST or None, actor=request.user),
+        lambda **fields: services.routing_rule_create(actor=request.user, **fields),
+        done=_("The routing rule is saved."),
+        to="civic:console_rules",
+        template="civic/console_rule_form.html",
+        context={"rule": None},
+    )
 
 
 @never_cache
 @console_required(Perm.MANAGE_CIVIC)
 def rule_edit(request, pk: int):
     rule = selectors.access_rule(request.user, pk)
-    form = RuleForm(request.POST or None, actor=request.user, rule=rule)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.routing_rule_update(actor=request.user, rule=rule, **form.fields_for_service())
-        except DomainError as exc:
-            _raise_unless_input(exc)
-            attach_error(form, exc)
-        else:
-            messages.success(request, _("The routing rule is saved."))
-            return redirect("civic:console_rules")
-    return _form_page(request, "civic/console_rule_form.html", {"form": form, "rule": rule})
+    return _form_view(
+        request,
+        RuleForm(request.POST or None, actor=request.user, rule=rule),
+        lambda **fields: services.routing_rule_update(actor=request.user, rule=rule, **fields),
+        done=_("The routing rule is saved."),
+        to="civic:console_rules",
+        template="civic/console_rule_form.html",
+        context={"rule": rule},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,37 +170,31 @@ def template_list(request):
 @never_cache
 @console_required(Perm.MANAGE_CIVIC)
 def template_create(request):
-    form = TemplateForm(request.POST or None, actor=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.response_template_create(actor=request.user, **form.fields_for_service())
-        except DomainError as exc:
-            _raise_unless_input(exc)
-            attach_error(form, exc)
-        else:
-            messages.success(request, _("The response template is saved."))
-            return redirect("civic:console_templates")
-    return _form_page(request, "civic/console_template_form.html", {"form": form, "template": None})
+    return _form_view(
+        request,
+        TemplateForm(request.POST or None, actor=request.user),
+        lambda **fields: services.response_template_create(actor=request.user, **fields),
+        done=_("The response template is saved."),
+        to="civic:console_templates",
+        template="civic/console_template_form.html",
+        context={"template": None},
+    )
 
 
 @never_cache
 @console_required(Perm.MANAGE_CIVIC)
 def template_edit(request, pk: int):
     template = selectors.access_template(request.user, pk)
-    form = TemplateForm(request.POST or None, actor=request.user, template=template)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.response_template_update(
-                actor=request.user, template=template, **form.fields_for_service()
-            )
-        except DomainError as exc:
-            _raise_unless_input(exc)
-            attach_error(form, exc)
-        else:
-            messages.success(request, _("The response template is saved."))
-            return redirect("civic:console_templates")
-    return _form_page(
-        request, "civic/console_template_form.html", {"form": form, "template": template}
+    return _form_view(
+        request,
+        TemplateForm(request.POST or None, actor=request.user, template=template),
+        lambda **fields: services.response_template_update(
+            actor=request.user, template=template, **fields
+        ),
+        done=_("The response template is saved."),
+        to="civic:console_templates",
+        template="civic/console_template_form.html",
+        context={"template": template},
     )
 
 
