@@ -7,7 +7,6 @@ transaction-scoped advisory lock, on SQLite by the IMMEDIATE transaction every w
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -17,26 +16,13 @@ from django.db.models import Model
 from django.utils import timezone
 
 from warmbee.core import context
+from warmbee.core.bulk import insert_one
 
 from . import chain
 from .models import AuditEvent, Result
 
 _LOCK_ID = zlib.crc32(b"warmbee.audit.chain")
 _LAST_HASH = "SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1"
-
-
-@functools.cache
-def _insert_statement() -> tuple[list, str]:
-    """The row's INSERT, built once: each audited change pays for executing it, not for the
-    ORM compiling it again (ADR 0018). Values go through each field's own database conversion,
-    exactly as ``Model.save`` would."""
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    table = quote(AuditEvent._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}"  # noqa: S608 - names from the model, quoted
-    return fields, sql
 
 
 def _actor_fields(actor) -> dict[str, Any]:
@@ -105,13 +91,8 @@ def record(
         row = cursor.fetchone()
         prev = row[0] if row else chain.GENESIS
         event = AuditEvent(**values, prev_hash=prev, hash=chain.compute(prev, values))
-        fields, sql = _insert_statement()
-        cursor.execute(
-            sql, [f.get_db_prep_save(f.value_from_object(event), connection) for f in fields]
-        )
-        event.pk = cursor.fetchone()[0]
-        event._state.adding = False
-    return event
+        # The INSERT is built once and executed per change (ADR 0018).
+        return insert_one(event)
 
 
 def _jsonable(value):

@@ -180,8 +180,14 @@ class CivicReport(models.Model):
     """One snap-and-report (随手拍) report."""
 
     code = models.CharField(max_length=16, unique=True, default=new_report_code, editable=False)
+    # No single-column indexes on category and region: the composite indexes below start with
+    # them, and every index is one more b-tree each intake writes.
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="reports", verbose_name=_("category")
+        Category,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("category"),
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
@@ -218,7 +224,11 @@ class CivicReport(models.Model):
         verbose_name=_("grid area"),
     )
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("handled by")
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handled by"),
+        db_index=False,
     )
     routed_body = models.CharField(_("responsible body"), max_length=100, blank=True)
     routed_contacts = models.CharField(_("contacts"), max_length=200, blank=True)

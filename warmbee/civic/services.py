@@ -9,6 +9,7 @@ transaction and removed again if it fails, so a refused report leaves nothing be
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import math
@@ -27,6 +28,7 @@ from warmbee.accounts.roles import ROLE_PERMS, Perm
 from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import diff, record
 from warmbee.core import deadlines, ratelimit
+from warmbee.core.bulk import insert_one
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from warmbee.core.pi import mask_phone
 from warmbee.core.uploads import image_delete, image_store
@@ -83,6 +85,8 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
 MAX_PHOTOS = 4
 DESCRIPTION_MAX = 1000
 COORD_STEP = Decimal("0.000001")
+# At most this many candidates in the bounding box are measured (the box is ~100 m across).
+NEAR_CANDIDATES = 50
 NEAR_STATUSES = (
     Status.SUBMITTED,
     Status.ACKNOWLEDGED,
@@ -146,39 +150,70 @@ def clean_answers(category: Category, answers: dict | None) -> dict:
     return clean
 
 
+@functools.cache
+def _near_statement(vendor: str, exclude: bool) -> str:
+    """The near-duplicate candidates' SELECT, built once per engine (the intake's hot read)."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    col = {f.name: qn(f.column) for f in CivicReport._meta.concrete_fields}
+    statuses = ", ".join(["%s"] * len(NEAR_STATUSES))
+    # Identifiers come from the model's own metadata, quoted; every value is a parameter.
+    return (
+        f"SELECT {col['id']}, {col['lat']}, {col['lng']} FROM {qn(CivicReport._meta.db_table)}"  # noqa: S608
+        f" WHERE {col['category']} = %s AND {col['lat']} >= %s AND {col['lat']} <= %s"
+        f" AND {col['lng']} >= %s AND {col['lng']} <= %s AND {col['created_at']} >= %s"
+        f" AND {col['duplicate_of']} IS NULL AND {col['status']} IN ({statuses})"
+        + (f" AND {col['id']} <> %s" if exclude else "")
+        + f" LIMIT {NEAR_CANDIDATES}"
+    )
+
+
 def near_duplicates(
     *, category: Category, lat: float, lng: float, now: dt.datetime | None = None, exclude=None
 ) -> list[CivicReport]:
     """Open reports of the same category within ``CIVIC_DUPLICATE_RADIUS_M`` of the pin and
-    ``CIVIC_DUPLICATE_WINDOW_MINUTES`` of now, nearest first; originals only."""
+    ``CIVIC_DUPLICATE_WINDOW_MINUTES`` of now, nearest first; originals only.
+
+    The candidates in the bounding box come from a statement built once, through the
+    ``(category, lat)`` index, as bare ids and coordinates; only the few within the radius are
+    loaded as reports (usually none)."""
+    from django.db import connection
+
     now = now or timezone.now()
     radius = settings.CIVIC_DUPLICATE_RADIUS_M
+    lat, lng = float(lat), float(lng)
     dlat = radius / 111_000
-    dlng = radius / (111_000 * max(0.1, math.cos(math.radians(float(lat)))))
+    dlng = radius / (111_000 * max(0.1, math.cos(math.radians(lat))))
     since = now - dt.timedelta(minutes=settings.CIVIC_DUPLICATE_WINDOW_MINUTES)
-    candidates = (
-        CivicReport.objects.unscoped(reason="near-duplicate check (no personal fields read)")
-        .filter(
-            category=category,
-            status__in=NEAR_STATUSES,
-            duplicate_of__isnull=True,
-            created_at__gte=since,
-            lat__gte=float(lat) - dlat,
-            lat__lte=float(lat) + dlat,
-            lng__gte=float(lng) - dlng,
-            lng__lte=float(lng) + dlng,
-        )
-        .only("id", "code", "lat", "lng", "created_at", "status", "category_id", "region_id")
-        .order_by()  # sorted by distance below; unordered, the (category, lat) index serves it
-    )
+    meta = CivicReport._meta
+    lat_field, lng_field = meta.get_field("lat"), meta.get_field("lng")
+    params = [
+        category.pk,
+        *(lat_field.get_db_prep_value(v, connection) for v in (lat - dlat, lat + dlat)),
+        *(lng_field.get_db_prep_value(v, connection) for v in (lng - dlng, lng + dlng)),
+        meta.get_field("created_at").get_db_prep_value(since, connection),
+        *(str(s) for s in NEAR_STATUSES),
+    ]
     if exclude is not None:
-        candidates = candidates.exclude(pk=exclude.pk)
-    found = []
-    for r in candidates[:50]:
-        d = routing.distance_m(float(lat), float(lng), float(r.lat), float(r.lng))
+        params.append(exclude.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_near_statement(connection.vendor, exclude is not None), params)
+        rows = cursor.fetchall()
+    distance = {}
+    for pk, r_lat, r_lng in rows:
+        d = routing.distance_m(lat, lng, float(r_lat), float(r_lng))
         if d <= radius:
-            r.distance = d
-            found.append(r)
+            distance[pk] = d
+    if not distance:
+        return []
+    found = list(
+        CivicReport.objects.unscoped(reason="near-duplicate check (no personal fields read)")
+        .filter(pk__in=distance)
+        .only("id", "code", "lat", "lng", "created_at", "status", "category_id", "region_id")
+    )
+    for r in found:
+        r.distance = distance[r.pk]
     return sorted(found, key=lambda r: (r.distance, -r.pk))
 
 
@@ -247,7 +282,7 @@ def _credit(report: CivicReport, rule: str, users) -> None:
 
 
 def _event(report, *, actor, before: str, note: str = "", at=None) -> None:
-    ReportEvent.objects.create(
+    event = ReportEvent(
         report=report,
         at=at or timezone.now(),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -255,6 +290,7 @@ def _event(report, *, actor, before: str, note: str = "", at=None) -> None:
         to_status=report.status,
         note=note[:500],
     )
+    insert_one(event)
 
 
 def _store_photos(photos, *, field: str = "photo") -> list:
@@ -323,7 +359,6 @@ def report_submit(
     near-duplicate (same category, ``CIVIC_DUPLICATE_RADIUS_M``, ``CIVIC_DUPLICATE_WINDOW_MINUTES``)
     is linked to the original as a duplicate rather than opening a second case (R35)."""
     key = _idempotency_key(actor, client, idempotency_key)
-    existing = CivicReport.objects.unscoped(reason="idempotent retry").filter(idempotency_key=key)
     if isinstance(category, str):
         category = routing.config().category(category)
         if category is None:
@@ -350,10 +385,45 @@ def report_submit(
         )
     clean = clean_answers(category, answers)
     where = routing.route(category, float(lat), float(lng))
-    stored = _store_photos(photos)
     now = now or timezone.now()
     reporter = actor if getattr(actor, "is_authenticated", False) else None
     handlers = routing.config().handlers(where.region)
+    # Everything that only reads is done before the write transaction, so the write lock (the
+    # embedded tier's one writer at a time) is held only for the writes (ADR 0018). Two reports of
+    # the same spot filed within the same few milliseconds may both open cases; staff can still
+    # mark one a duplicate, as they can for any report the radius or the window misses.
+    near = near_duplicates(category=category, lat=lat, lng=lng, now=now)
+    original = near[0] if near else None
+    report = CivicReport(
+        category=category,
+        reporter=reporter,
+        lat=lat,
+        lng=lng,
+        address=(address or "").strip()[:200],
+        description=description,
+        answers=clean,
+        area_id=where.area.pk,
+        region=where.region,
+        routed_body=where.body,
+        routed_contacts=where.contacts,
+        source=Source.OPEN311 if client is not None else Source.WEB,
+        client=client,
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+        ack_due_at=deadlines.due_after(now, hours=category.ack_hours),
+        resolve_due_at=deadlines.due_after(now, hours=category.resolve_hours),
+    )
+    if original is not None:
+        report.status = Status.DUPLICATE
+        report.duplicate_of = original
+        report.region_id = original.region_id
+        report.closed_at = now
+        report.status_notes = str(
+            _("Already reported; added to report %(code)s.") % {"code": original.code}
+        )
+    clean_model(report, exclude=["region", "category", "area", "reporter", "client"])
+    stored = _store_photos(photos)
     try:
         # A retry with the same key fails the unique constraint below and answers the first
         # report; the rate limit counts in this transaction, so a refused or failed intake
@@ -362,54 +432,24 @@ def report_submit(
             try:
                 _rate_limit(actor, client, ip)
             except RateLimited:
-                first = existing.first()
+                first = _first_with_key(key)
                 if first is None:
                     raise
                 return Intake(first, False, first.status == Status.DUPLICATE)
-            near = near_duplicates(category=category, lat=lat, lng=lng, now=now)
-            original = near[0] if near else None
-            report = CivicReport(
-                category=category,
-                reporter=reporter,
-                lat=lat,
-                lng=lng,
-                address=(address or "").strip()[:200],
-                description=description,
-                answers=clean,
-                area_id=where.area.pk,
-                region=where.region,
-                routed_body=where.body,
-                routed_contacts=where.contacts,
-                source=Source.OPEN311 if client is not None else Source.WEB,
-                client=client,
-                idempotency_key=key,
-                created_at=now,
-                updated_at=now,
-                ack_due_at=deadlines.due_after(now, hours=category.ack_hours),
-                resolve_due_at=deadlines.due_after(now, hours=category.resolve_hours),
-            )
-            if original is not None:
-                report.status = Status.DUPLICATE
-                report.duplicate_of = original
-                report.region_id = original.region_id
-                report.closed_at = now
-                report.status_notes = str(
-                    _("Already reported; added to report %(code)s.") % {"code": original.code}
+            insert_one(report)
+            if stored:
+                ReportPhoto.objects.bulk_create(
+                    [
+                        ReportPhoto(
+                            report=report,
+                            image=s.name,
+                            width=s.width,
+                            height=s.height,
+                            uploaded_by=reporter,
+                        )
+                        for s in stored
+                    ]
                 )
-            clean_model(report, exclude=["region", "category", "area", "reporter", "client"])
-            report.save(force_insert=True)
-            ReportPhoto.objects.bulk_create(
-                [
-                    ReportPhoto(
-                        report=report,
-                        image=s.name,
-                        width=s.width,
-                        height=s.height,
-                        uploaded_by=reporter,
-                    )
-                    for s in stored
-                ]
-            )
             _event(report, actor=actor, before="", note=report.status_notes, at=now)
             record(
                 actor=reporter,
@@ -458,7 +498,7 @@ def report_submit(
     except IntegrityError:
         for s in stored:
             image_delete(s.name)
-        first = existing.first()
+        first = _first_with_key(key)
         if first is None:
             raise
         return Intake(first, False, first.status == Status.DUPLICATE)
@@ -467,6 +507,12 @@ def report_submit(
             image_delete(s.name)
         raise
     return Intake(report, True, original is not None)
+
+
+def _first_with_key(key: str) -> CivicReport | None:
+    return (
+        CivicReport.objects.unscoped(reason="idempotent retry").filter(idempotency_key=key).first()
+    )
 
 
 # --- the state machine ---------------------------------------------------------------------------

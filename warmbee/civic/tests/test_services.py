@@ -282,3 +282,30 @@ def test_routing_config_sees_a_rule_change_at_once(
     assert routing.route(road, *INSIDE_A).body == "区城管局"
     rule.delete()
     assert routing.route(road, *INSIDE_A).body != "区城管局"
+
+
+def test_near_duplicates_are_the_open_originals_in_radius_and_window_nearest_first(submit):
+    from warmbee.civic.services import near_duplicates
+
+    lat, lng = INSIDE_A
+    metre = 1 / 111_000
+    at = timezone.now()
+    old = submit(None, where=(lat - 10 * metre, lng), now=at - dt.timedelta(hours=2)).report
+    a = submit(None, where=(lat + 30 * metre, lng), now=at).report  # old is out of the window
+    b = submit(None, where=(lat - 45 * metre, lng), now=at).report
+    dup = submit(None, where=(lat + 20 * metre, lng), now=at).report
+    assert (a.duplicate_of_id, b.duplicate_of_id, dup.duplicate_of_id) == (None, None, a.pk)
+
+    def near(**kw):
+        kw.setdefault("now", at)
+        return [r.pk for r in near_duplicates(category=a.category, lat=lat, lng=lng, **kw)]
+
+    assert near() == [a.pk, b.pk]  # nearest first; not the duplicate, not the old one
+    assert [
+        round(r.distance) for r in near_duplicates(category=a.category, lat=lat, lng=lng, now=at)
+    ] == [30, 45]
+    assert near(exclude=a) == [b.pk]
+    assert near(now=at - dt.timedelta(hours=2)) == [old.pk, a.pk, b.pk]
+    assert near_duplicates(category=a.category, lat=lat + 100 * metre, lng=lng, now=at) == []
+    CivicReport.objects.unscoped(reason="test").filter(pk=a.pk).update(status=Status.REJECTED)
+    assert near() == [b.pk]
