@@ -13,6 +13,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from warmbee.core.bulk import insert_one
+
 from .models import InboxMessage
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ def notify_user(
         body=str(body),
         link=_relative(link),
     )
-    message.save(force_insert=True)
+    insert_one(message)  # every notified change writes one: built once (ADR 0018)
     phone = getattr(user, "phone", "") or ""
     if sms and phone:
         # The template ends the sentence itself.

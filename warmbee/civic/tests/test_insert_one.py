@@ -12,9 +12,10 @@ from django.utils import timezone
 from warmbee.audit.models import AuditEvent
 from warmbee.civic.models import CivicReport, ReportEvent
 from warmbee.core.bulk import insert_one
+from warmbee.notify.models import InboxMessage
 
 # Every model written through insert_one: it sends no signals, so none may have receivers.
-INSERTED_ONE_BY_ONE = [AuditEvent, CivicReport, ReportEvent]
+INSERTED_ONE_BY_ONE = [AuditEvent, CivicReport, InboxMessage, ReportEvent]
 
 
 @pytest.mark.parametrize("model", INSERTED_ONE_BY_ONE, ids=lambda m: m.__name__)
