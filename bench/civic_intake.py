@@ -10,9 +10,11 @@
    ``WARMBEE_CIVIC_RATE_API``.
 3. wrk (2 threads, 20 connections) POSTs Open311 ``requests.json`` form bodies: API key,
    service code, a random pin inside the lattice, a description and a fresh idempotency key per
-   request — each one a full intake: key look-up, idempotency check, routing (STRtree), the
-   near-duplicate query, the insert, the timeline event, the audit row and the handlers' inbox
-   rows, in one transaction. Then the same bodies to the bare endpoint (parses the form, answers
+   request — each one a full intake: key look-up, routing (STRtree), the near-duplicate query,
+   then in one transaction the rate-limit count, the insert (its idempotency key unique), the
+   timeline event and the audit row. The bench data has no handler accounts, so no inbox rows
+   or SMS are written (with one, an intake adds an inbox row in the same transaction and an SMS
+   outbox transaction after it). Then the same bodies to the bare endpoint (parses the form, answers
    the same 201 shape, no database). Alternated twice; the best run of each is reported.
 
 Results: ``$BENCH_DIR/civic_intake.json`` and a Markdown table on stdout. Target: intake ≥ 30%
