@@ -1,7 +1,8 @@
 """Casework pages: the worker's phone pages (``help/``), the provider's queue and case page and
 the officers' figures (``console/``). GET never changes anything except the audit row written
-when staff open a case's contents; every change is a POST to one service, then a redirect. A
-service's rule violation (400) is shown on its form; 404 and 409 go to the error pages.
+when staff open a case's contents; every change is a POST to one service, then a redirect (``core.views.form_post`` and
+``action_post``). A service's rule violation (400) is shown on its form; 404 and 409 go to the
+error pages.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -18,7 +20,13 @@ from django.views.decorators.http import require_POST
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import filter_regions, has_perm
 from warmbee.core.errors import DomainError
-from warmbee.core.views import attach_error, console_required
+from warmbee.core.views import (
+    action_post,
+    attach_error,
+    console_required,
+    form_post,
+    raise_unless_input,
+)
 from warmbee.regions.models import Region
 
 from . import rules, selectors, services
@@ -38,8 +46,8 @@ from .models import Channel, DeskMember, EntryKind, Kind, Status
 
 
 def _shown(exc: DomainError, form) -> None:
-    if exc.status not in (400, 429):
-        raise exc
+    """A request refused by a rule (400) or the daily limit (429) is shown on the ask form."""
+    raise_unless_input(exc, (400, 429))
     attach_error(form, exc)
 
 
@@ -129,26 +137,28 @@ def my_case(request, pk: int):
 def my_reply(request, pk: int):
     case = selectors.access_own_case(request.user, pk)
     form = ReplyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_add_entry(
-                actor=request.user, case=case, kind=EntryKind.WORKER, body=form.cleaned_data["body"]
-            )
-        except DomainError as exc:
-            _shown(exc, form)
-        else:
-            messages.success(request, _("Sent to the desk."))
-            return redirect("casework:my_case", pk=case.pk)
-    return _my_case_page(request, case, reply_form=form)
+    return form_post(
+        request,
+        form,
+        lambda: services.case_add_entry(
+            actor=request.user, case=case, kind=EntryKind.WORKER, body=form.cleaned_data["body"]
+        ),
+        done=_("Sent to the desk."),
+        to=reverse("casework:my_case", args=[case.pk]),
+        page=lambda form: _my_case_page(request, case, reply_form=form),
+    )
 
 
 @require_POST
 @_ask_required
 def my_withdraw(request, pk: int):
     case = selectors.access_own_case(request.user, pk)
-    services.case_withdraw(actor=request.user, case=case)
-    messages.success(request, _("Your request has been withdrawn."))
-    return redirect("casework:my_case", pk=case.pk)
+    return action_post(
+        request,
+        lambda: services.case_withdraw(actor=request.user, case=case),
+        done=_("Your request has been withdrawn."),
+        to=reverse("casework:my_case", args=[case.pk]),
+    )
 
 
 @require_POST
@@ -156,20 +166,14 @@ def my_withdraw(request, pk: int):
 def my_rate(request, pk: int):
     case = selectors.access_own_case(request.user, pk)
     form = RateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_rate(
-                actor=request.user,
-                case=case,
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-        except DomainError as exc:
-            _shown(exc, form)
-        else:
-            messages.success(request, _("Thank you for your rating."))
-            return redirect("casework:my_case", pk=case.pk)
-    return _my_case_page(request, case, rate_form=form)
+    return form_post(
+        request,
+        form,
+        lambda: services.case_rate(actor=request.user, case=case, **form.cleaned_data),
+        done=_("Thank you for your rating."),
+        to=reverse("casework:my_case", args=[case.pk]),
+        page=lambda form: _my_case_page(request, case, rate_form=form),
+    )
 
 
 @require_POST
@@ -177,11 +181,14 @@ def my_rate(request, pk: int):
 def my_reopen(request, pk: int):
     case = selectors.access_own_case(request.user, pk)
     form = ReopenForm(request.POST)
-    if form.is_valid():
-        services.case_reopen(actor=request.user, case=case, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Your request is open again."))
-        return redirect("casework:my_case", pk=case.pk)
-    return _my_case_page(request, case, reopen_form=form)
+    return form_post(
+        request,
+        form,
+        lambda: services.case_reopen(actor=request.user, case=case, **form.cleaned_data),
+        done=_("Your request is open again."),
+        to=reverse("casework:my_case", args=[case.pk]),
+        page=lambda form: _my_case_page(request, case, reopen_form=form),
+    )
 
 
 # --- providers -------------------------------------------------------------------------------------
@@ -204,9 +211,12 @@ def queue(request):
 @console_required(Perm.HANDLE_CASE)
 def duty(request):
     on = request.POST.get("on_duty") == "1"
-    services.duty_set(actor=request.user, on_duty=on)
-    messages.success(request, _("You are on duty.") if on else _("You are off duty."))
-    return redirect("casework:queue")
+    return action_post(
+        request,
+        lambda: services.duty_set(actor=request.user, on_duty=on),
+        done=_("You are on duty.") if on else _("You are off duty."),
+        to="casework:queue",
+    )
 
 
 def _log_regions(user):
@@ -296,20 +306,14 @@ def case(request, pk: int):
 def case_entry(request, pk: int):
     found, role = selectors.access_handled_case(request.user, pk)
     form = EntryForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_add_entry(
-                actor=request.user,
-                case=found,
-                kind=form.cleaned_data["kind"],
-                body=form.cleaned_data["body"],
-            )
-        except DomainError as exc:
-            _shown(exc, form)
-        else:
-            messages.success(request, _("Added to the case."))
-            return redirect("casework:case", pk=found.pk)
-    return _case_page(request, found, role, entry_form=form)
+    return form_post(
+        request,
+        form,
+        lambda: services.case_add_entry(actor=request.user, case=found, **form.cleaned_data),
+        done=_("Added to the case."),
+        to=reverse("casework:case", args=[found.pk]),
+        page=lambda form: _case_page(request, found, role, entry_form=form),
+    )
 
 
 @require_POST
@@ -326,15 +330,14 @@ def case_reveal(request, pk: int):
 def case_close(request, pk: int):
     found, role = selectors.access_handled_case(request.user, pk)
     form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_close(actor=request.user, case=found, **form.cleaned_data)
-        except DomainError as exc:
-            _shown(exc, form)
-        else:
-            messages.success(request, _("The case is closed."))
-            return redirect("casework:case", pk=found.pk)
-    return _case_page(request, found, role, close_form=form)
+    return form_post(
+        request,
+        form,
+        lambda: services.case_close(actor=request.user, case=found, **form.cleaned_data),
+        done=_("The case is closed."),
+        to=reverse("casework:case", args=[found.pk]),
+        page=lambda form: _case_page(request, found, role, close_form=form),
+    )
 
 
 @require_POST
@@ -342,15 +345,14 @@ def case_close(request, pk: int):
 def case_refer(request, pk: int):
     found, role = selectors.access_handled_case(request.user, pk)
     form = ReferForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_refer(actor=request.user, case=found, **form.cleaned_data)
-        except DomainError as exc:
-            _shown(exc, form)
-        else:
-            messages.success(request, _("The case is referred and closed."))
-            return redirect("casework:case", pk=found.pk)
-    return _case_page(request, found, role, refer_form=form)
+    return form_post(
+        request,
+        form,
+        lambda: services.case_refer(actor=request.user, case=found, **form.cleaned_data),
+        done=_("The case is referred and closed."),
+        to=reverse("casework:case", args=[found.pk]),
+        page=lambda form: _case_page(request, found, role, refer_form=form),
+    )
 
 
 @require_POST
@@ -359,27 +361,34 @@ def case_assign(request, pk: int):
     found, role = selectors.access_handled_case(request.user, pk)
     members = selectors.desk_choices(found)
     form = AssignForm(request.POST, members=members)
-    if form.is_valid():
-        provider = next(m.user for m in members if str(m.user_id) == form.cleaned_data["provider"])
-        try:
-            services.case_assign(actor=request.user, case=found, provider=provider)
-        except DomainError as exc:
-            _shown(exc, form)
-        else:
-            messages.success(
-                request, _("The case is assigned to %(name)s.") % {"name": provider.name}
-            )
-            return redirect("casework:case", pk=found.pk)
-    return _case_page(request, found, role, assign_form=form)
+
+    def assign():
+        chosen = form.cleaned_data["provider"]
+        provider = next(m.user for m in members if str(m.user_id) == chosen)
+        return services.case_assign(actor=request.user, case=found, provider=provider)
+
+    return form_post(
+        request,
+        form,
+        assign,
+        done=lambda case: _("The case is assigned to %(name)s.") % {"name": case.handled_by.name},
+        to=reverse("casework:case", args=[found.pk]),
+        page=lambda form: _case_page(request, found, role, assign_form=form),
+    )
 
 
 @require_POST
 @login_required
 def case_reopen(request, pk: int):
     found, _role = selectors.access_handled_case(request.user, pk)
-    services.case_reopen(actor=request.user, case=found, reason=request.POST.get("reason", ""))
-    messages.success(request, _("The case is open again."))
-    return redirect("casework:case", pk=found.pk)
+    return action_post(
+        request,
+        lambda: services.case_reopen(
+            actor=request.user, case=found, reason=request.POST.get("reason", "")
+        ),
+        done=_("The case is open again."),
+        to=reverse("casework:case", args=[found.pk]),
+    )
 
 
 # --- officers --------------------------------------------------------------------------------------
@@ -469,8 +478,7 @@ def desk_member_add(request):
                     is_supervisor=form.cleaned_data["is_supervisor"],
                 )
             except DomainError as exc:
-                if exc.status != 400:
-                    raise
+                raise_unless_input(exc)
                 form.add_error("phone", str(exc.message))
             else:
                 messages.success(request, _("%(name)s staffs the desk.") % {"name": user.name})
@@ -484,6 +492,9 @@ def desk_member_remove(request, pk: int):
     from warmbee.accounts.scoping import access
 
     member = access(DeskMember, request.user, Perm.MANAGE_DESK, pk=pk)
-    services.desk_member_remove(actor=request.user, member=member)
-    messages.success(request, _("Removed from the desk."))
-    return redirect("casework:desks")
+    return action_post(
+        request,
+        lambda: services.desk_member_remove(actor=request.user, member=member),
+        done=_("Removed from the desk."),
+        to="casework:desks",
+    )

@@ -260,8 +260,9 @@ def _reporters(report: CivicReport) -> list:
     return list(users.values())
 
 
-def _credit(report: CivicReport, rule: str, users) -> None:
-    """Points for each signed-in (co-)reporter with a worker profile (ADR 0013)."""
+def _credit(report: CivicReport, rule: str, users, *, now: dt.datetime | None = None) -> None:
+    """Points for each signed-in (co-)reporter with a worker profile (ADR 0013), earned at the
+    step that earns them (``now``)."""
     from warmbee.points.services import points_earn
     from warmbee.workers.models import Worker
 
@@ -278,6 +279,7 @@ def _credit(report: CivicReport, rule: str, users) -> None:
             rule=rule,
             idempotency_key=f"{rule}:{report.code}:{user.pk}",
             source=f"civic:{report.code}",
+            now=now,
         )
 
 
@@ -494,7 +496,7 @@ def report_submit(
                         Status.RESOLVED,
                         Status.REOPENED,
                     ):
-                        _credit(original, "civic.report_accepted", [reporter])
+                        _credit(original, "civic.report_accepted", [reporter], now=now)
     except IntegrityError:
         for s in stored:
             image_delete(s.name)
@@ -642,7 +644,7 @@ def report_transition(
                 changes={"status": [before, to]},
                 reason=note[:200],
             )
-            _after(report, before=before, actor=actor, note=note)
+            _after(report, before=before, actor=actor, note=note, now=now)
     except BaseException:
         for s in stored:
             image_delete(s.name)
@@ -665,7 +667,7 @@ def _check_original(report: CivicReport, original: CivicReport | None) -> None:
         )
 
 
-def _after(report: CivicReport, *, before: str, actor, note: str) -> None:
+def _after(report: CivicReport, *, before: str, actor, note: str, now: dt.datetime) -> None:
     """Notifications and points for a state change (inside the transaction)."""
     to = report.status
     subject = _("Your report %(code)s: %(status)s") % {
@@ -681,14 +683,14 @@ def _after(report: CivicReport, *, before: str, actor, note: str) -> None:
         if user != actor:
             _notify(user, report, kind="civic.status", subject=subject, body=note, sms=True)
     if to == Status.ACKNOWLEDGED or (to == Status.IN_PROGRESS and before == Status.SUBMITTED):
-        _credit(report, "civic.report_accepted", people)
+        _credit(report, "civic.report_accepted", people, now=now)
     if to == Status.CONFIRMED:
-        _credit(report, "civic.report_accepted", people)
-        _credit(report, "civic.report_confirmed", people)
+        _credit(report, "civic.report_accepted", people, now=now)
+        _credit(report, "civic.report_confirmed", people, now=now)
     if to == Status.DUPLICATE and report.duplicate_of_id:
         original = report.duplicate_of
         if original.status not in (Status.SUBMITTED, Status.REJECTED) and report.reporter_id:
-            _credit(original, "civic.report_accepted", [report.reporter])
+            _credit(original, "civic.report_accepted", [report.reporter], now=now)
     if to == Status.REOPENED:
         for user in routing.config().handlers(report.region):
             _notify(

@@ -3,10 +3,11 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 
 from warmbee.accounts.scoping import has_perm
@@ -18,6 +19,44 @@ def attach_error(form, exc: DomainError, field_map: dict[str, str] | None = None
     """Show a service's error on the form field it names (or on the form)."""
     field = (field_map or {}).get(exc.field, exc.field)
     form.add_error(field if field in form.fields else None, str(exc.message))
+
+
+def raise_unless_input(exc: DomainError, shown: tuple[int, ...] = (400,)) -> None:
+    """A broken rule (400, and whatever else ``shown`` names) is the page's to show; 403, 404,
+    409 … go on to the error middleware."""
+    if exc.status not in shown:
+        raise exc
+
+
+def form_post(request, form, act, *, done, to, page, shown: tuple[int, ...] = (400,)):
+    """A form, then one service call. On a valid POST ``act()`` runs; if it succeeds ``done``
+    (a message, or a function of ``act``'s result that gives it) is flashed and the browser
+    goes to ``to``. A refused form — invalid, or a service error in ``shown`` put on its field —
+    is ``page(form)`` again, which decides the status. Nothing else is caught."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = act()
+        except DomainError as exc:
+            raise_unless_input(exc, shown)
+            attach_error(form, exc)
+        else:
+            messages.success(request, done(result) if callable(done) else done)
+            return redirect(to)
+    return page(form)
+
+
+def action_post(request, act, *, done, to, shown: tuple[int, ...] = (400,)):
+    """A POSTed action without a form: ``act()``, then back to ``to`` with its outcome as a
+    message (``done``, or a function of the result that gives it; a service error in ``shown``
+    as an error message). Other errors go on to the error middleware."""
+    try:
+        result = act()
+    except DomainError as exc:
+        raise_unless_input(exc, shown)
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done(result) if callable(done) else done)
+    return redirect(to)
 
 
 def console_required(perm: str):

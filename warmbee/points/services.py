@@ -63,8 +63,10 @@ def _post(
     note: str = "",
     reverses: LedgerEntry | None = None,
     expires_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[LedgerEntry, bool]:
-    """Write one entry and move the balance by ``points``; ``(entry, created)``.
+    """Write one entry (dated ``now``, by default the present) and move the balance by
+    ``points``; ``(entry, created)``.
 
     A key already used returns its entry unchanged (``created`` False). A debit larger than the
     balance raises ``DomainError(code="points_insufficient")`` and writes nothing.
@@ -83,6 +85,7 @@ def _post(
                     reverses=reverses,
                     expires_at=expires_at,
                     actor=actor if getattr(actor, "is_authenticated", False) else None,
+                    created_at=now or timezone.now(),
                 )
         except IntegrityError:
             existing = _entries().filter(idempotency_key=key).first()
@@ -120,10 +123,17 @@ def account_for(worker) -> PointsAccount:
 
 # --- earning ---------------------------------------------------------------------------------------
 def points_earn(
-    *, worker, rule: str, idempotency_key: str, source: str = "", actor=None
+    *,
+    worker,
+    rule: str,
+    idempotency_key: str,
+    source: str = "",
+    actor=None,
+    now: dt.datetime | None = None,
 ) -> LedgerEntry:
-    """Credit the rule's points to the worker's account (created on first use). A second call
-    with the same idempotency_key returns the first entry and changes nothing (R38).
+    """Credit the rule's points to the worker's account (created on first use), earned ``now``
+    (by default the present; the expiry counts from it). A second call with the same
+    idempotency_key returns the first entry and changes nothing (R38).
     Raises DomainError(code="points_rule_unknown") for an unknown/inactive rule.
     Runs inside the caller's transaction if there is one."""
     earn_rule = EarnRule.objects.filter(code=rule, is_active=True).first()
@@ -137,7 +147,7 @@ def points_earn(
     with transaction.atomic():
         account = account_for(worker)
         days = settings.POINTS_EXPIRY_DAYS
-        now = timezone.now()
+        now = now or timezone.now()
         entry, _created = _post(
             account_id=account.pk,
             kind=Kind.EARN,
@@ -147,6 +157,7 @@ def points_earn(
             rule=earn_rule,
             source=source,
             expires_at=now + dt.timedelta(days=days) if days > 0 else None,
+            now=now,
         )
     return entry
 
@@ -282,10 +293,18 @@ def account_by_code(code: str) -> PointsAccount:
 
 
 def redemption_start(
-    *, actor, station, code: str, goods: Goods, quantity: int, idempotency_key: str
+    *,
+    actor,
+    station,
+    code: str,
+    goods: Goods,
+    quantity: int,
+    idempotency_key: str,
+    now: dt.datetime | None = None,
 ) -> Redemption:
     """The host starts a redemption for the worker whose code they scanned; it waits for the
-    worker's confirmation. A retried request with the same key returns the first one."""
+    worker's confirmation (from ``now``, by default the present). A retried request with the
+    same key returns the first one."""
     from warmbee.stations.selectors import is_host
 
     if not getattr(actor, "is_authenticated", False):
@@ -325,7 +344,7 @@ def redemption_start(
             % {"balance": account.balance, "total": total},
             code="points_insufficient",
         )
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             redemption = Redemption.objects.create(
@@ -398,6 +417,7 @@ def redemption_confirm(*, actor, redemption: Redemption, now: dt.datetime | None
             key=f"redemption:{locked.pk}",
             actor=actor,
             source=f"points:redemption:{locked.pk}",
+            now=now,
         )
         Redemption.objects.unscoped(reason="status").filter(pk=locked.pk).update(
             status=RedemptionStatus.CONFIRMED, entry=entry, decided_at=now

@@ -171,3 +171,33 @@ def test_staff_enter_for_a_worker_by_mobile(as_persona, programme, make_worker):
         .context["may_review"]
         is True
     )
+
+
+def test_a_bad_amount_is_a_message_and_changes_nothing(as_persona, submit, programme, personas):
+    from warmbee.aid import services
+    from warmbee.audit.models import AuditEvent
+
+    city = as_persona("city_officer")
+    amount_error = ["请填写以元为单位的金额，如 1500 或 1500.50。"]
+    before = AuditEvent.objects.count()
+    response = city.post(
+        reverse("aid:console_programme_status", args=[programme.pk]),
+        {"budget": "1500.123"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(f"/console/aid/programmes/{programme.pk}/", 302)]
+    assert [str(m) for m in response.context["messages"]] == amount_error
+    programme.refresh_from_db()
+    assert programme.budget_fen == 500_000 and AuditEvent.objects.count() == before
+
+    app = submit(programme)
+    services.application_review(actor=personas["district_officer"], application=app)
+    before = AuditEvent.objects.count()
+    response = city.post(
+        reverse("aid:console_application_act", args=[app.pk, "approve"]),
+        {"amount": "lots"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(f"/console/aid/applications/{app.pk}/", 302)]
+    assert [str(m) for m in response.context["messages"]] == amount_error
+    assert _app().status == "reviewed" and AuditEvent.objects.count() == before

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,7 +20,7 @@ from warmbee.accounts.scoping import has_perm
 from warmbee.accounts.services import require_recent_auth
 from warmbee.core.errors import DomainError, NotFound
 from warmbee.core.uploads import image_response
-from warmbee.core.views import attach_error, console_required
+from warmbee.core.views import action_post, attach_error, console_required
 from warmbee.workers.models import Worker
 
 from .. import selectors, services
@@ -27,6 +29,14 @@ from ..forms import ApplicationForm, ProgrammeForm, yuan_to_fen
 from ..models import AidEvidence, PaymentListStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _fen(value) -> int:
+    """An amount typed in yuan, or the form's message as a broken rule (400)."""
+    try:
+        return yuan_to_fen(value)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), code="invalid_amount") from None
 
 
 @console_required(Perm.VIEW_APPLICATION)
@@ -109,24 +119,23 @@ def programme(request, pk: int):
 @console_required(Perm.MANAGE_PROGRAMME)
 def programme_status(request, pk: int):
     item = selectors.access_programme(request.user, pk, Perm.MANAGE_PROGRAMME)
-    try:
+
+    def save():
         if request.POST.get("budget"):
-            services.programme_set_budget(
-                actor=request.user, programme=item, budget_fen=yuan_to_fen(request.POST["budget"])
+            return services.programme_set_budget(
+                actor=request.user, programme=item, budget_fen=_fen(request.POST["budget"])
             )
-        else:
-            services.programme_set_status(
-                actor=request.user, programme=item, status=request.POST.get("status", "")
-            )
-    except DomainError as exc:
-        if exc.status not in (400, 409):
-            raise
-        messages.error(request, exc.message)
-    except Exception as exc:  # noqa: BLE001 - yuan_to_fen's ValidationError
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("aid:console_programme", pk=item.pk)
+        return services.programme_set_status(
+            actor=request.user, programme=item, status=request.POST.get("status", "")
+        )
+
+    return action_post(
+        request,
+        save,
+        done=_("Saved."),
+        to=reverse("aid:console_programme", args=[item.pk]),
+        shown=(400, 409),
+    )
 
 
 @never_cache
@@ -232,26 +241,28 @@ def application_act(request, pk: int, action: str):
         raise Http404
     item = selectors.access_application(actor, pk)
     note = request.POST.get("note", "")
-    try:
+
+    def step() -> str:
+        """The step through its service; returns the message that says it is done."""
         if action == "review":
             services.application_review(actor=actor, application=item, note=note)
-            messages.success(request, _("The review step is done."))
-        elif action == "approve":
+            return _("The review step is done.")
+        if action == "approve":
             amount = request.POST.get("amount")
             services.application_approve(
                 actor=actor,
                 application=item,
-                amount_fen=yuan_to_fen(amount) if amount else None,
+                amount_fen=_fen(amount) if amount else None,
                 note=note,
             )
-            messages.success(request, _("Approved: the amount is reserved from the budget."))
-        elif action == "return":
+            return _("Approved: the amount is reserved from the budget.")
+        if action == "return":
             services.application_return(actor=actor, application=item, note=note)
-            messages.success(request, _("Returned to the applicant for more information."))
-        elif action == "reject":
+            return _("Returned to the applicant for more information.")
+        if action == "reject":
             services.application_reject(actor=actor, application=item, reason=note)
-            messages.success(request, _("Rejected; the applicant has been told."))
-        elif action == "disburse":
+            return _("Rejected; the applicant has been told.")
+        if action == "disburse":
             _entry, created = services.application_disburse(
                 actor=actor,
                 application=item,
@@ -260,24 +271,18 @@ def application_act(request, pk: int, action: str):
                 place=request.POST.get("place", ""),
                 signature=request.FILES.get("signature"),
             )
-            messages.success(
-                request,
-                _("Paid and recorded in the ledger.")
-                if created
-                else _("This payment was already recorded."),
-            )
-        else:
-            services.application_close(actor=actor, application=item, note=note)
-            messages.success(request, _("Closed."))
-    except DomainError as exc:
-        if exc.status != 400:
-            raise
-        messages.error(request, exc.message)
-    except Exception as exc:  # noqa: BLE001 - yuan_to_fen's ValidationError
-        if not hasattr(exc, "messages"):
-            raise
-        messages.error(request, " ".join(exc.messages))
-    return redirect("aid:console_application", pk=item.pk)
+            if created:
+                return _("Paid and recorded in the ledger.")
+            return _("This payment was already recorded.")
+        services.application_close(actor=actor, application=item, note=note)
+        return _("Closed.")
+
+    return action_post(
+        request,
+        step,
+        done=lambda message: message,
+        to=reverse("aid:console_application", args=[item.pk]),
+    )
 
 
 @console_required(Perm.VIEW_APPLICATION)
@@ -301,26 +306,26 @@ def figures(request):
 @console_required(Perm.DISBURSE)
 def payment_list_new(request, pk: int):
     item = selectors.access_programme(request.user, pk, Perm.DISBURSE)
-    try:
-        services.payment_list_request(
+    return action_post(
+        request,
+        lambda: services.payment_list_request(
             actor=request.user, programme=item, reason=request.POST.get("reason", "")
-        )
-    except DomainError as exc:
-        if exc.status != 400:
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Your request is waiting for a second person to approve."))
-    return redirect("aid:console_programme", pk=item.pk)
+        ),
+        done=_("Your request is waiting for a second person to approve."),
+        to=reverse("aid:console_programme", args=[item.pk]),
+    )
 
 
 @require_POST
 @console_required(Perm.DISBURSE)
 def payment_list_approve(request, pk: int):
     item = selectors.access_payment_list(request.user, pk)
-    services.payment_list_approve(actor=request.user, item=item)
-    messages.success(request, _("Approved: the list is ready for the person who asked."))
-    return redirect("aid:console_programme", pk=item.programme_id)
+    return action_post(
+        request,
+        lambda: services.payment_list_approve(actor=request.user, item=item),
+        done=_("Approved: the list is ready for the person who asked."),
+        to=reverse("aid:console_programme", args=[item.programme_id]),
+    )
 
 
 @never_cache

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from warmbee.core.errors import DomainError, NotFound
 from warmbee.core.uploads import image_response
-from warmbee.core.views import attach_error
+from warmbee.core.views import action_post, attach_error
 from warmbee.workers.models import Worker
 
 from .. import eligibility, selectors, services
@@ -115,20 +116,22 @@ def application(request, pk: int):
 def application_act(request, pk: int, action: str):
     item = selectors.access_my_application(request.user, pk)
     note = request.POST.get("note", "")
-    try:
-        if action == "appeal":
-            services.application_appeal(actor=request.user, application=item, reason=note)
-            messages.success(request, _("Your appeal has been sent."))
-        else:
-            services.application_resubmit(
-                actor=request.user, application=item, files=dict(request.FILES.items()), note=note
-            )
-            messages.success(request, _("Your application has been sent again."))
-    except DomainError as exc:
-        if exc.status != 400:
-            raise
-        messages.error(request, exc.message)
-    return redirect("aid:me_application", pk=item.pk)
+    to = reverse("aid:me_application", args=[item.pk])
+    if action == "appeal":
+        return action_post(
+            request,
+            lambda: services.application_appeal(actor=request.user, application=item, reason=note),
+            done=_("Your appeal has been sent."),
+            to=to,
+        )
+    return action_post(
+        request,
+        lambda: services.application_resubmit(
+            actor=request.user, application=item, files=dict(request.FILES.items()), note=note
+        ),
+        done=_("Your application has been sent again."),
+        to=to,
+    )
 
 
 @login_required

@@ -196,3 +196,61 @@ def test_the_handler_reveals_the_number_to_call_audited(as_persona, personas, as
         .status_code
         == 404
     )
+
+
+def _staff_writes():
+    """Audit rows of the case's writes (opening a case's page is audited too, and not counted)."""
+    return AuditEvent.objects.exclude(action="casework.case_open").count()
+
+
+def test_a_refused_referral_is_shown_on_its_field_and_writes_nothing(as_persona, ask):
+    from warmbee.casework.models import Referral
+
+    case = ask()
+    provider = as_persona("provider")
+    before = _staff_writes()
+    # The service refuses "other" without a name (400): the case page again, the message on
+    # the field, the case still open.
+    response = provider.post(
+        reverse("casework:case_refer", args=[case.pk]), {"target": "other", "consent": "on"}
+    )
+    assert response.status_code == 200
+    assert response.context["refer_form"].errors == {"target_name": ["请填写转介机构的名称。"]}
+    assert '<p class="error" role="alert">请填写转介机构的名称。</p>' in response.content.decode()
+    case.refresh_from_db()
+    assert case.is_open and not Referral.objects.unscoped(reason="test").exists()
+    assert _staff_writes() == before
+    # An invalid form never reaches the service.
+    response = provider.post(reverse("casework:case_entry", args=[case.pk]), {"kind": "note"})
+    assert response.status_code == 200 and "body" in response.context["entry_form"].errors
+    assert _staff_writes() == before
+
+
+def test_assigning_to_the_same_provider_is_shown_on_the_field(as_persona, personas, desk, ask):
+    case = ask()
+    personas["supervisor"] = desk.supervisor
+    supervisor = as_persona("supervisor")
+    url = reverse("casework:case_assign", args=[case.pk])
+    before = _staff_writes()
+    response = supervisor.post(url, {"provider": str(personas["provider"].pk)})
+    assert response.status_code == 200
+    assert response.context["assign_form"].errors == {"provider": ["该个案已由这位服务专员办理。"]}
+    assert _staff_writes() == before
+    response = supervisor.post(url, {"provider": str(desk.supervisor.pk)}, follow=True)
+    assert response.redirect_chain == [(f"/console/cases/{case.pk}/", 302)]
+    assert [str(m) for m in response.context["messages"]] == ["个案已分派给主管人。"]
+    case.refresh_from_db()
+    assert case.handled_by == desk.supervisor
+    assert AuditEvent.objects.filter(action="casework.assign").count() == 1
+
+
+def test_a_rating_without_stars_is_shown_on_the_worker_page(as_persona, personas, ask):
+    from warmbee.casework import services
+
+    case = ask()
+    services.case_close(actor=personas["provider"], case=case, outcome="resolved")
+    before = _staff_writes()
+    response = as_persona("courier").post(reverse("casework:my_rate", args=[case.pk]), {})
+    assert response.status_code == 200 and "rating" in response.context["rate_form"].errors
+    case.refresh_from_db()
+    assert case.rating is None and _staff_writes() == before

@@ -140,6 +140,27 @@ def test_the_whole_loop_with_notifications_and_points(personas, submit, make_wor
     assert rules == {"civic.report_accepted", "civic.report_confirmed"}
 
 
+def test_points_are_dated_at_the_step_that_earned_them(personas, submit, make_worker, settings):
+    from warmbee.points.models import LedgerEntry
+
+    courier, officer = personas["courier"], personas["community_officer"]
+    make_worker(user=courier)
+    t0 = timezone.now() - dt.timedelta(days=10)
+    report = submit(courier, now=t0).report
+    acked, confirmed = t0 + dt.timedelta(hours=2), t0 + dt.timedelta(days=2)
+    report = _ack(officer, report, now=acked)
+    report = services.report_transition(
+        actor=officer, report=report, to=Status.RESOLVED, now=t0 + dt.timedelta(days=1)
+    )
+    services.report_transition(actor=courier, report=report, to=Status.CONFIRMED, now=confirmed)
+    entries = LedgerEntry.objects.unscoped(reason="test").order_by("created_at")
+    year = dt.timedelta(days=settings.POINTS_EXPIRY_DAYS)
+    assert [(e.rule.code, e.created_at, e.expires_at) for e in entries] == [
+        ("civic.report_accepted", acked, acked + year),
+        ("civic.report_confirmed", confirmed, confirmed + year),
+    ]
+
+
 def test_co_reporters_of_a_duplicate_are_credited(personas, submit, make_worker, make_user):
     from warmbee.points.models import LedgerEntry
 

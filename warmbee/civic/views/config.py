@@ -11,9 +11,8 @@ as a hash and never shown again.
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,7 +22,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from warmbee.accounts.roles import Perm
 from warmbee.core.errors import DomainError
 from warmbee.core.pi import mask_name
-from warmbee.core.views import attach_error, console_required
+from warmbee.core.views import (
+    action_post,
+    attach_error,
+    console_required,
+    form_post,
+    raise_unless_input,
+)
 
 from .. import selectors, services
 from ..forms import ApiKeyForm, RuleFilterForm, RuleForm, TemplateFilterForm, TemplateForm
@@ -45,24 +50,16 @@ def _form_page(request, template: str, context: dict):
 
 
 def _form_view(request, form, save, *, done: str, to: str, template: str, context: dict):
-    """A create or edit page: on a valid POST ``save(**cleaned)`` through the service, then back
+    """A create or edit page: on a valid POST ``save(**fields)`` through the service, then back
     to the list ``to``; a rule the service refuses is shown on its field (400)."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(**form.fields_for_service())
-        except DomainError as exc:
-            _raise_unless_input(exc)
-            attach_error(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect(to)
-    return _form_page(request, template, {"form": form, **context})
-
-
-def _raise_unless_input(exc: DomainError) -> None:
-    """403 and 404 go to the error middleware; rule violations are shown on the form."""
-    if exc.status != 400:
-        raise exc
+    return form_post(
+        request,
+        form,
+        lambda: save(**form.fields_for_service()),
+        done=done,
+        to=to,
+        page=lambda form: _form_page(request, template, {"form": form, **context}),
+    )
 
 
 def _confirm(request, *, title: str, text: str, button: str, back: str):
@@ -71,18 +68,6 @@ def _confirm(request, *, title: str, text: str, button: str, back: str):
         "civic/console_confirm.html",
         {"title": title, "text": text, "button": button, "back": back},
     )
-
-
-def _act(request, act, *, done: str, back: str):
-    """Run a POSTed action, then go back with its outcome as a message."""
-    try:
-        act()
-    except DomainError as exc:
-        _raise_unless_input(exc)
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, done)
-    return redirect(back)
 
 
 # --- the routing table ---------------------------------------------------------------------------
@@ -139,11 +124,11 @@ def rule_deactivate(request, pk: int):
             button=_("Stop using it"),
             back=back,
         )
-    return _act(
+    return action_post(
         request,
         lambda: services.routing_rule_set_active(actor=request.user, rule=rule, active=False),
         done=_("The routing rule is out of use."),
-        back=back,
+        to=back,
     )
 
 
@@ -151,11 +136,11 @@ def rule_deactivate(request, pk: int):
 @console_required(Perm.MANAGE_CIVIC)
 def rule_reactivate(request, pk: int):
     rule = selectors.access_rule(request.user, pk)
-    return _act(
+    return action_post(
         request,
         lambda: services.routing_rule_set_active(actor=request.user, rule=rule, active=True),
         done=_("The routing rule is in use again."),
-        back=reverse("civic:console_rule_edit", args=[rule.pk]),
+        to=reverse("civic:console_rule_edit", args=[rule.pk]),
     )
 
 
@@ -215,13 +200,13 @@ def template_retire(request, pk: int):
             button=_("Retire it"),
             back=back,
         )
-    return _act(
+    return action_post(
         request,
         lambda: services.response_template_set_active(
             actor=request.user, template=template, active=False
         ),
         done=_("The response template is retired."),
-        back=back,
+        to=back,
     )
 
 
@@ -229,13 +214,13 @@ def template_retire(request, pk: int):
 @console_required(Perm.MANAGE_CIVIC)
 def template_reinstate(request, pk: int):
     template = selectors.access_template(request.user, pk)
-    return _act(
+    return action_post(
         request,
         lambda: services.response_template_set_active(
             actor=request.user, template=template, active=True
         ),
         done=_("The response template is in use again."),
-        back=reverse("civic:console_template_edit", args=[template.pk]),
+        to=reverse("civic:console_template_edit", args=[template.pk]),
     )
 
 
@@ -263,7 +248,7 @@ def api_key_create(request):
                 region=form.cleaned_data["region"],
             )
         except DomainError as exc:
-            _raise_unless_input(exc)
+            raise_unless_input(exc)
             attach_error(form, exc)
         else:
             # The only time the key exists outside the integration: not stored, not redirected
@@ -292,9 +277,9 @@ def api_key_revoke(request, pk: int):
             button=_("Revoke the key"),
             back=back,
         )
-    return _act(
+    return action_post(
         request,
         lambda: services.api_client_revoke(actor=request.user, client=client),
         done=_("The API key “%(name)s” is revoked.") % {"name": client.name},
-        back=back,
+        to=back,
     )
