@@ -1,4 +1,5 @@
-"""Forms of the civic configuration pages: the routing table, response templates, API keys.
+"""Forms of the civic configuration pages: the routing table, response templates, API keys and
+report categories (with their extra questions as rows of a formset, not raw JSON).
 
 Choices come from the officer's MANAGE_CIVIC scope, so a region, district or grid area outside
 it is not a valid choice; the rules themselves (area in the district, one rule per category ×
@@ -12,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import Perm
 from warmbee.accounts.scoping import filter_regions, grant_paths, paths_q
+from warmbee.core.errors import DomainError
 from warmbee.regions.models import GridArea, Level, Region
 
+from . import services
 from .models import Category, Status
 from .selectors import EVERY_CATEGORY
-from .services import RESPONSE_STATUSES
+from .services import QUESTION_DATATYPES, RESPONSE_STATUSES
 
 KEY_LEVELS = (Level.PROVINCE, Level.PREFECTURE, Level.COUNTY)
 
@@ -261,3 +264,170 @@ class ApiKeyForm(forms.Form):
         if "region" in data:
             data["region"] = self.regions.get(data["region"])
         return data
+
+
+DATATYPE_LABELS = {
+    "string": _("Short text"),
+    "text": _("Long text"),
+    "number": _("A number"),
+    "datetime": _("Date and time"),
+    "singlevaluelist": _("One choice from a list"),
+    "multivaluelist": _("Several choices from a list"),
+}
+
+
+class QuestionForm(forms.Form):
+    """One extra question. Only parsing happens here (the choices' ``key=name`` lines); the
+    rules — codes, kinds of answer, choices — are ``services.clean_questions``'s, whose errors
+    name the row and the field."""
+
+    description = forms.CharField(label=_("Question"), required=False, max_length=200)
+    code = forms.CharField(
+        label=_("Question code"),
+        required=False,
+        max_length=40,
+        help_text=_("Letters, digits, hyphens: the Open311 attribute code, for example size."),
+    )
+    datatype = forms.ChoiceField(
+        label=_("Kind of answer"),
+        required=False,
+        initial="string",
+        choices=[(d, DATATYPE_LABELS[d]) for d in QUESTION_DATATYPES],
+    )
+    values = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Lists only: one choice a line, as key=name, for example small=小于50厘米."),
+    )
+    required = forms.BooleanField(label=_("Must be answered"), required=False)
+    order = forms.CharField(
+        label=_("Order"),
+        required=False,
+        max_length=5,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+    )
+
+    @property
+    def number(self) -> int:
+        """The row's number on the page (1, 2, …)."""
+        return int(self.prefix.rsplit("-", 1)[1]) + 1
+
+    def clean_values(self) -> list[dict]:
+        choices = []
+        for line_no, line in enumerate((self.cleaned_data.get("values") or "").splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, name = line.partition("=")
+            if not sep:
+                raise forms.ValidationError(
+                    _("Question %(n)s, line %(line)s: write each choice as key=name.")
+                    % {"n": self.number, "line": line_no}
+                )
+            choices.append({"key": key.strip(), "name": name.strip()})
+        return choices
+
+
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=2, can_delete=True, max_num=20, validate_max=True
+)
+
+
+def question_initial(question: dict) -> dict:
+    return {
+        "code": question.get("code", ""),
+        "description": question.get("description", ""),
+        "datatype": question.get("datatype", "string"),
+        "required": bool(question.get("required")),
+        "order": str(question.get("order", "")),
+        "values": "\n".join(f"{v['key']}={v['name']}" for v in question.get("values", [])),
+    }
+
+
+class CategoryForm(forms.Form):
+    """A report category (``services.category_create`` / ``_update``) and, in ``questions``,
+    its extra questions."""
+
+    code = forms.SlugField(
+        label=_("Category code"),
+        max_length=40,
+        help_text=_(
+            "The Open311 service_code, for example manhole. It cannot change once reports use it."
+        ),
+    )
+    name = forms.CharField(label=_("Name (Chinese)"), max_length=40)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=60)
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=200,
+        required=False,
+        help_text=_("Shown by Open311 with the service."),
+    )
+    icon = forms.CharField(
+        label=_("Icon"), max_length=8, required=False, help_text=_("One emoji, for example 💡.")
+    )
+    group = forms.CharField(
+        label=_("Group"),
+        max_length=40,
+        required=False,
+        help_text=_("Categories of one group are listed together, for example 城市管理."),
+    )
+    ack_hours = forms.IntegerField(label=_("Acknowledge within (hours)"), min_value=1)
+    resolve_hours = forms.IntegerField(label=_("Resolve within (hours)"), min_value=1)
+    sort = forms.IntegerField(
+        label=_("Position in the list"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("Smaller numbers come first."),
+    )
+
+    def __init__(self, data=None, *, actor, category: Category | None = None, **kwargs):
+        if category is not None:
+            kwargs["initial"] = {
+                name: getattr(category, name)
+                for name in services.CATEGORY_FIELDS
+                if name != "questions"
+            }
+        super().__init__(data, **kwargs)
+        self.actor = actor
+        self.questions = QuestionFormSet(
+            data,
+            prefix="questions",
+            initial=[question_initial(q) for q in category.questions] if category else None,
+        )
+
+    def _kept_questions(self) -> tuple[list[dict], list[int]]:
+        """The rows to store (not removed, not left empty) and their numbers on the page."""
+        kept, numbers = [], []
+        for row in self.questions.forms:
+            data = row.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            kept.append({name: data.get(name) for name in ("code", "datatype", "description")})
+            kept[-1] |= {
+                "required": data.get("required", False),
+                "values": data.get("values") or [],
+                "order": data.get("order"),
+            }
+            numbers.append(row.number)
+        return kept, numbers
+
+    def is_valid(self) -> bool:
+        """The category's fields and its question rows, all errors at once."""
+        valid = super().is_valid()
+        if not self.questions.is_valid():
+            return False
+        try:
+            kept, numbers = self._kept_questions()
+            questions = services.clean_questions(kept, numbers=numbers)
+        except DomainError as exc:
+            _, row, name = exc.field.split("-", 2)
+            self.questions.forms[int(row)].add_error(name, str(exc.message))
+            return False
+        if valid:
+            self.cleaned_data["questions"] = questions
+        return valid
+
+    def fields_for_service(self) -> dict:
+        return {name: self.cleaned_data[name] for name in services.CATEGORY_FIELDS}

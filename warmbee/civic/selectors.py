@@ -1,6 +1,6 @@
 """Snap-and-report reads: scoped lists for staff, the reporter's own reports, public rows,
 figures by category, and the configuration (routing table, response templates, API keys) in the
-officer's MANAGE_CIVIC scope. Every staff read starts from ``visible_to``; the public never reads
+officer's MANAGE_CIVIC scope, and the global report categories. Every staff read starts from ``visible_to``; the public never reads
 the reporter (R31)."""
 
 from __future__ import annotations
@@ -9,13 +9,15 @@ import datetime as dt
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import Perm
-from warmbee.accounts.scoping import access
+from warmbee.accounts.scoping import access, has_perm
 from warmbee.core.errors import NotFound
+from warmbee.regions.models import Region
 
 from .models import (
     OPEN_STATUSES,
@@ -217,3 +219,43 @@ def api_clients(*, actor):
 
 def access_api_client(actor, pk: int) -> ApiClient:
     return access(ApiClient, actor, Perm.MANAGE_CIVIC, pk=pk)
+
+
+# --- report categories (global) ------------------------------------------------------------------
+def categories_region():
+    """The region whose MANAGE_CIVIC holders keep the report categories: the deployment's
+    region (``settings.HOME_REGION``). Categories are global, so a grant on one district is not
+    enough; a grant at or above the deployment's region is. None when it is not loaded."""
+    return Region.objects.filter(code=settings.HOME_REGION).first()
+
+
+def may_manage_categories(actor) -> bool:
+    """Remembered on the account for the request, like its grants (``User.active_grants``)."""
+    memo = getattr(actor, "_wb_keeps_categories", None)
+    if memo is not None and memo[0] == settings.HOME_REGION:
+        return memo[1]
+    region = categories_region()
+    keeps = region is not None and has_perm(actor, Perm.MANAGE_CIVIC, region)
+    if getattr(actor, "is_authenticated", False):
+        actor._wb_keeps_categories = (settings.HOME_REGION, keeps)
+    return keeps
+
+
+def category_list(*, actor):
+    """Every category, in use first, each marked whether reports use it (its code then stays)."""
+    if not may_manage_categories(actor):
+        return Category.objects.none()
+    used = CivicReport.objects.unscoped(reason="is the category in use").filter(
+        category_id=OuterRef("pk")
+    )
+    return Category.objects.annotate(in_reports=Exists(used)).order_by("-is_active", "sort", "code")
+
+
+def access_category(actor, pk: int) -> Category:
+    """One category for someone who may manage them; otherwise 404, as for a missing one."""
+    if not may_manage_categories(actor):
+        raise NotFound(_("Not found."))
+    try:
+        return Category.objects.get(pk=pk)
+    except (Category.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Not found.")) from None

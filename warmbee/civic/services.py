@@ -1,5 +1,6 @@
 """Snap-and-report writes: intake, the state machine, deadlines, and the configuration officers
-keep with MANAGE_CIVIC: the routing table, response templates and Open311 API keys (ADR 0013).
+keep with MANAGE_CIVIC: the routing table, response templates, Open311 API keys and the (global)
+report categories (ADR 0013).
 
 Every write is one transaction with its audit row and timeline event; notifications are inbox
 rows in the same transaction (SMS after commit). Photos are checked and stored before the
@@ -34,7 +35,7 @@ from warmbee.core.pi import mask_phone
 from warmbee.core.uploads import image_delete, image_store
 from warmbee.core.validators import clean_model
 
-from . import routing
+from . import routing, selectors
 from .models import (
     OPEN_STATUSES,
     ApiClient,
@@ -1129,6 +1130,312 @@ def response_template_set_active(
             changes={"is_active": [not active, active]},
         )
     return template
+
+
+# --- report categories (global: MANAGE_CIVIC over the deployment's region) ---------------------
+CATEGORY_FIELDS = (
+    "code",
+    "name",
+    "name_en",
+    "description",
+    "icon",
+    "group",
+    "questions",
+    "ack_hours",
+    "resolve_hours",
+    "sort",
+)
+#: The Open311 attribute datatypes a question may have; the list ones carry choices.
+QUESTION_DATATYPES = ("string", "number", "text", "singlevaluelist", "multivaluelist", "datetime")
+LIST_DATATYPES = frozenset({"singlevaluelist", "multivaluelist"})
+QUESTION_CODE_MAX = 40
+QUESTION_TEXT_MAX = 200
+CHOICE_KEY_MAX = 40
+CHOICE_NAME_MAX = 60
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+
+
+def _authorize_categories(actor):
+    """Categories are global: only holders of MANAGE_CIVIC over the deployment's region
+    (``settings.HOME_REGION``, or above it) change them. Anyone else: 403, nothing written."""
+    if not selectors.may_manage_categories(actor):
+        raise Forbidden(_("You do not have permission to do this."))
+    return selectors.categories_region()
+
+
+def _question_error(number: int, name: str, message, code: str = "invalid_question"):
+    """An error on one field of one question row (the form's ``questions-<row>-<field>``)."""
+    return DomainError(
+        _("Question %(n)s: %(problem)s") % {"n": number, "problem": message},
+        code=code,
+        field=f"questions-{number - 1}-{name}",
+    )
+
+
+def clean_questions(questions, *, numbers: list[int] | None = None) -> list[dict]:
+    """A category's extra questions in the exact shape Open311 publishes and intake checks:
+    ``[{"code", "datatype", "description", "required", "values": [{"key", "name"}], "order"}]``,
+    sorted by ``order``. ``numbers`` are the rows' numbers on the form (1, 2, … by default), for
+    the error, which names the row and the field."""
+    if not isinstance(questions, list):
+        raise DomainError(_("The questions must be a list."), code="invalid", field="questions")
+    numbers = numbers or list(range(1, len(questions) + 1))
+    seen: dict[str, int] = {}
+    clean: list[tuple[int, int, dict]] = []
+    for position, (number, q) in enumerate(zip(numbers, questions, strict=True)):
+        q = q if isinstance(q, dict) else {}
+        code = str(q.get("code") or "").strip()
+        if not code:
+            raise _question_error(number, "code", _("give the question a code."), "required")
+        if not _SLUG.match(code) or len(code) > QUESTION_CODE_MAX:
+            raise _question_error(
+                number,
+                "code",
+                _(
+                    "the code may only hold letters, digits, hyphens and underscores, "
+                    "at most %(max)s of them."
+                )
+                % {"max": QUESTION_CODE_MAX},
+            )
+        if code in seen:
+            raise _question_error(
+                number,
+                "code",
+                _("the code “%(code)s” is already used by question %(other)s.")
+                % {"code": code, "other": seen[code]},
+                "duplicate_question",
+            )
+        seen[code] = number
+        datatype = str(q.get("datatype") or "")
+        if datatype not in QUESTION_DATATYPES:
+            raise _question_error(number, "datatype", _("choose the kind of answer."))
+        description = str(q.get("description") or "").strip()
+        if not description:
+            raise _question_error(
+                number, "description", _("write the question people will see."), "required"
+            )
+        if len(description) > QUESTION_TEXT_MAX:
+            raise _question_error(
+                number,
+                "description",
+                _("use at most %(max)s characters.") % {"max": QUESTION_TEXT_MAX},
+            )
+        values = q.get("values") or []
+        if not isinstance(values, list):
+            raise _question_error(number, "values", _("the choices must be a list."))
+        if datatype in LIST_DATATYPES and not values:
+            raise _question_error(
+                number, "values", _("a list question needs at least one choice."), "no_choices"
+            )
+        if datatype not in LIST_DATATYPES and values:
+            raise _question_error(
+                number,
+                "values",
+                _("only a list question has choices: remove them or choose a list."),
+                "unexpected_choices",
+            )
+        choices, keys = [], set()
+        for value in values:
+            value = value if isinstance(value, dict) else {}
+            key = str(value.get("key") or "").strip()
+            name = str(value.get("name") or "").strip()
+            if not key or not name:
+                raise _question_error(number, "values", _("each choice needs a key and a name."))
+            if len(key) > CHOICE_KEY_MAX or len(name) > CHOICE_NAME_MAX:
+                raise _question_error(
+                    number,
+                    "values",
+                    _("a choice's key has at most %(key)s characters, its name %(name)s.")
+                    % {"key": CHOICE_KEY_MAX, "name": CHOICE_NAME_MAX},
+                )
+            if key in keys:
+                raise _question_error(
+                    number,
+                    "values",
+                    _("the choice key “%(key)s” is used twice.") % {"key": key},
+                    "duplicate_choice",
+                )
+            keys.add(key)
+            choices.append({"key": key, "name": name})
+        order = q.get("order")
+        if order in (None, ""):
+            order = number
+        try:
+            order = int(order)
+        except (TypeError, ValueError):
+            order = -1
+        if order < 0:
+            raise _question_error(number, "order", _("the order is a whole number, 0 or more."))
+        clean.append(
+            (
+                order,
+                position,
+                {
+                    "code": code,
+                    "datatype": datatype,
+                    "description": description,
+                    "required": bool(q.get("required")),
+                    "values": choices,
+                    "order": order,
+                },
+            )
+        )
+    return [q for _order, _position, q in sorted(clean, key=lambda row: row[:2])]
+
+
+def _category_values(category: Category) -> dict:
+    return {name: getattr(category, name) for name in CATEGORY_FIELDS}
+
+
+def _check_category(category: Category) -> None:
+    for name in ("code", "name", "name_en", "description", "icon", "group"):
+        setattr(category, name, (getattr(category, name) or "").strip())
+    if not category.code:
+        raise DomainError(_("Give the category a code."), code="required", field="code")
+    if not category.name:
+        raise DomainError(_("Name the category in Chinese."), code="required", field="name")
+    if not category.name_en:
+        raise DomainError(_("Name the category in English."), code="required", field="name_en")
+    category.questions = clean_questions(category.questions)
+    clean_model(category)
+    if category.resolve_hours < category.ack_hours:
+        raise DomainError(
+            _("The resolve deadline cannot be shorter than the acknowledge deadline."),
+            code="resolve_before_ack",
+            field="resolve_hours",
+        )
+    clash = Category.objects.filter(code=category.code)
+    if category.pk is not None:
+        clash = clash.exclude(pk=category.pk)
+    if clash.exists():
+        raise _duplicate_category(category)
+
+
+def _duplicate_category(category: Category) -> DomainError:
+    return DomainError(
+        _("Another category already has the code “%(code)s”.") % {"code": category.code},
+        code="duplicate_category",
+        field="code",
+    )
+
+
+def category_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    name_en: str,
+    ack_hours: int,
+    resolve_hours: int,
+    description: str = "",
+    icon: str = "",
+    group: str = "",
+    questions: list | None = None,
+    sort: int = 100,
+) -> Category:
+    """A new report category, in use at once: offered on the report form and published as an
+    Open311 service (ADR 0013)."""
+    region = _authorize_categories(actor)
+    category = Category(
+        code=code,
+        name=name,
+        name_en=name_en,
+        description=description,
+        icon=icon,
+        group=group,
+        questions=questions or [],
+        ack_hours=ack_hours,
+        resolve_hours=resolve_hours,
+        sort=sort,
+    )
+    try:
+        with transaction.atomic():
+            _check_category(category)
+            category.save(force_insert=True)  # the routing snapshot follows (routing signals)
+            record(
+                actor=actor,
+                action="civic.category_create",
+                target=category,
+                region=region,
+                changes=diff({}, _category_values(category) | {"is_active": True}),
+            )
+    except IntegrityError:  # a concurrent twin took the code first
+        raise _duplicate_category(category) from None
+    return category
+
+
+def _locked_category(category: Category) -> Category:
+    return Category.objects.select_for_update().get(pk=category.pk)
+
+
+def category_update(*, actor, category: Category, **changes) -> Category:
+    """Change a category. Its code is its Open311 ``service_code``: once a report uses it, it
+    stays (integrations and the reports' history refer to it)."""
+    region = _authorize_categories(actor)
+    unknown = set(changes) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise DomainError(_("These fields cannot be changed here."), field=sorted(unknown)[0])
+    try:
+        with transaction.atomic():
+            category = _locked_category(category)
+            before = _category_values(category)
+            for name, value in changes.items():
+                setattr(category, name, value)
+            _check_category(category)
+            if (
+                category.code != before["code"]
+                and CivicReport.objects.unscoped(reason="is the category in use")
+                .filter(category_id=category.pk)
+                .exists()
+            ):
+                raise DomainError(
+                    _(
+                        "Reports already use the code “%(code)s”, so it cannot change: "
+                        "integrations and the reports refer to it."
+                    )
+                    % {"code": before["code"]},
+                    code="code_in_use",
+                    field="code",
+                )
+            changed = diff(before, _category_values(category))
+            if not changed:
+                return category
+            category.save(update_fields=list(CATEGORY_FIELDS))
+            record(
+                actor=actor,
+                action="civic.category_update",
+                target=category,
+                region=region,
+                changes=changed,
+            )
+    except IntegrityError:
+        raise _duplicate_category(category) from None
+    return category
+
+
+def category_set_active(*, actor, category: Category, active: bool) -> Category:
+    """Retire a category (no longer offered to reporters or listed by Open311; its reports keep
+    it) or put it back in use. Categories are never deleted."""
+    region = _authorize_categories(actor)
+    with transaction.atomic():
+        category = _locked_category(category)
+        if category.is_active == active:
+            raise DomainError(
+                _("This category is already in use.")
+                if active
+                else _("This category is already retired."),
+                code="unchanged",
+            )
+        category.is_active = active
+        category.save(update_fields=["is_active"])
+        record(
+            actor=actor,
+            action="civic.category_reinstate" if active else "civic.category_retire",
+            target=category,
+            region=region,
+            changes={"is_active": [not active, active]},
+        )
+    return category
 
 
 # --- Open311 API keys ----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ urlpatterns = [
     path("console/reports/figures/", console.figures, name="console_figures"),
     path("console/reports/<str:code>/", console.report_detail, name="console_report"),
     path("console/reports/<str:code>/act/", console.report_act, name="console_report_act"),
-    # Configuration (MANAGE_CIVIC): the routing table, response templates, Open311 API keys.
+    # Configuration (MANAGE_CIVIC): the routing table, response templates, Open311 API keys and
+    # the (global) report categories.
     path("console/civic/routing/", config.rule_list, name="console_rules"),
     path("console/civic/routing/new/", config.rule_create, name="console_rule_create"),
     path("console/civic/routing/<int:pk>/", config.rule_edit, name="console_rule_edit"),
@@ -48,5 +49,18 @@ urlpatterns = [
         "console/civic/api-keys/<int:pk>/revoke/",
         config.api_key_revoke,
         name="console_api_key_revoke",
+    ),
+    path("console/civic/categories/", config.category_list, name="console_categories"),
+    path("console/civic/categories/new/", config.category_create, name="console_category_create"),
+    path("console/civic/categories/<int:pk>/", config.category_edit, name="console_category_edit"),
+    path(
+        "console/civic/categories/<int:pk>/retire/",
+        config.category_retire,
+        name="console_category_retire",
+    ),
+    path(
+        "console/civic/categories/<int:pk>/reinstate/",
+        config.category_reinstate,
+        name="console_category_reinstate",
     ),
 ]

@@ -11,6 +11,10 @@ Configuration (routing table, response templates, API keys): MANAGE_CIVIC holder
 officers over their district, city officers over the city — reach the pages; everyone else
 gets 404. A row outside the officer's area is 404; a create naming a region outside it is
 refused (400) and writes nothing.
+
+Report categories are global: only MANAGE_CIVIC over the deployment's region (HOME_REGION,
+大庆市 230600) keeps them — the city officer. District officers, whose MANAGE_CIVIC stops at
+their district, get 404 like everyone else.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ MANAGES = {
     "other_district": {"sibling"},
     "city_officer": {"own", "sibling"},
 }
+KEEPS_CATEGORIES = {"city_officer"}
 
 
 def report_setup(ctx, status="submitted") -> None:
@@ -115,6 +120,33 @@ def key_setup(ctx) -> None:
     ctx["client"] = ApiClient.objects.create(
         name="矩阵热线", region_id=ctx["region"], key_prefix="matrix", key_hash=hash_key("m")
     )
+
+
+def category_setup(ctx, active=True) -> None:
+    from warmbee.civic.models import Category
+
+    ctx["category"] = Category.objects.create(
+        code="matrix", name="矩阵类别", name_en="Matrix", is_active=active
+    )
+
+
+def retired_category_setup(ctx) -> None:
+    category_setup(ctx, active=False)
+
+
+def category_state(ctx):
+    from warmbee.civic.models import Category
+
+    return list(Category.objects.order_by("pk").values())
+
+
+def category_keeper(success):
+    def expect(persona, position):
+        if persona == "anonymous":
+            return 302
+        return success if persona in KEEPS_CATEGORIES else 404
+
+    return expect
 
 
 def config_state(ctx):
@@ -397,5 +429,58 @@ def config_routes(Route) -> dict:
         ),
         "civic:console_api_key_revoke": row(
             "post", "civic:console_api_key_revoke", "client", key_setup, 302
+        ),
+        **category_routes(Route),
+    }
+
+
+def category_routes(Route) -> dict:
+    """Global rows: no position; the outcome depends on the persona alone."""
+
+    def form_data(ctx):
+        return {
+            "code": "matrix-new",
+            "name": "矩阵新类别",
+            "name_en": "Matrix new",
+            "ack_hours": "2",
+            "resolve_hours": "24",
+            "sort": "5",
+            "questions-TOTAL_FORMS": "1",
+            "questions-INITIAL_FORMS": "0",
+            "questions-0-code": "depth",
+            "questions-0-description": "积水深度",
+            "questions-0-datatype": "singlevaluelist",
+            "questions-0-values": "ankle=没过脚踝\nknee=没过膝盖",
+        }
+
+    def act(name, setup, data=None):
+        return Route(
+            "post",
+            lambda ctx: reverse(name, args=[ctx["category"].pk]),
+            category_keeper(302),
+            data=data,
+            changes_state=True,
+            setup=setup,
+            state=category_state,
+        )
+
+    return {
+        "civic:console_categories": Route(
+            "get", plain("civic:console_categories"), category_keeper(200), setup=category_setup
+        ),
+        "civic:console_category_create": Route(
+            "post",
+            plain("civic:console_category_create"),
+            category_keeper(302),
+            data=form_data,
+            changes_state=True,
+            state=category_state,
+        ),
+        "civic:console_category_edit": act(
+            "civic:console_category_edit", category_setup, data=form_data
+        ),
+        "civic:console_category_retire": act("civic:console_category_retire", category_setup),
+        "civic:console_category_reinstate": act(
+            "civic:console_category_reinstate", retired_category_setup
         ),
     }

@@ -1,6 +1,7 @@
-"""Staff pages for the civic configuration: the routing table, response templates and Open311
-API keys (ADR 0013). Everything needs ``MANAGE_CIVIC`` (district and city officers); rows
-outside the officer's scope are 404.
+"""Staff pages for the civic configuration: the routing table, response templates, Open311
+API keys and report categories (ADR 0013). Everything needs ``MANAGE_CIVIC`` (district and city
+officers); rows outside the officer's scope are 404. Categories are global (see
+``category_list``): only MANAGE_CIVIC over the deployment's region reaches them.
 
 Thin views (STYLE.md): reads through ``civic.selectors``, writes through ``civic.services``.
 A refused form is the client's error: 400, and nothing was written. Taking a rule or template
@@ -12,6 +13,7 @@ as a hash and never shown again.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -31,7 +33,14 @@ from warmbee.core.views import (
 )
 
 from .. import selectors, services
-from ..forms import ApiKeyForm, RuleFilterForm, RuleForm, TemplateFilterForm, TemplateForm
+from ..forms import (
+    ApiKeyForm,
+    CategoryForm,
+    RuleFilterForm,
+    RuleForm,
+    TemplateFilterForm,
+    TemplateForm,
+)
 
 PAGE_SIZE = 50
 
@@ -40,7 +49,13 @@ def _listing(request, template: str, form, qs, **extra):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     if request.htmx:
         template += "#results"
-    return TemplateResponse(request, template, {"form": form, "page": page, **extra})
+    context = {"form": form, "page": page, **_nav(request), **extra}
+    return TemplateResponse(request, template, context)
+
+
+def _nav(request) -> dict:
+    """What the configuration's navigation links (the categories only for who may keep them)."""
+    return {"can_manage_categories": selectors.may_manage_categories(request.user)}
 
 
 def _form_page(request, template: str, context: dict):
@@ -233,7 +248,7 @@ def api_key_list(request):
     page.object_list = list(page.object_list)
     for client in page.object_list:
         client.creator = mask_name(client.created_by.name) if client.created_by_id else ""
-    return render(request, "civic/console_api_keys.html", {"page": page})
+    return render(request, "civic/console_api_keys.html", {"page": page, **_nav(request)})
 
 
 @never_cache
@@ -282,4 +297,91 @@ def api_key_revoke(request, pk: int):
         lambda: services.api_client_revoke(actor=request.user, client=client),
         done=_("The API key “%(name)s” is revoked.") % {"name": client.name},
         to=back,
+    )
+
+
+# --- report categories ---------------------------------------------------------------------------
+def _categories_required(request) -> None:
+    if not selectors.may_manage_categories(request.user):
+        raise Http404
+
+
+@console_required(Perm.MANAGE_CIVIC)
+def category_list(request):
+    """Report categories are global — one list for the whole deployment, published as the
+    Open311 services — so a district's MANAGE_CIVIC is not enough to change them. Who may:
+    holders of ``MANAGE_CIVIC`` granted at or above the deployment's region
+    (``settings.HOME_REGION``; in the default roles, the city officers of the city the
+    deployment serves, or a grant at the country root). Everyone else gets 404, as on the other
+    console pages (the system administrator holds no MANAGE_CIVIC: separation of duties)."""
+    _categories_required(request)
+    return _listing(
+        request, "civic/console_categories.html", None, selectors.category_list(actor=request.user)
+    )
+
+
+@never_cache
+@console_required(Perm.MANAGE_CIVIC)
+def category_create(request):
+    _categories_required(request)
+    return _form_view(
+        request,
+        CategoryForm(request.POST or None, actor=request.user),
+        lambda **fields: services.category_create(actor=request.user, **fields),
+        done=_("The report category is saved."),
+        to="civic:console_categories",
+        template="civic/console_category_form.html",
+        context={"category": None},
+    )
+
+
+@never_cache
+@console_required(Perm.MANAGE_CIVIC)
+def category_edit(request, pk: int):
+    category = selectors.access_category(request.user, pk)
+    return _form_view(
+        request,
+        CategoryForm(request.POST or None, actor=request.user, category=category),
+        lambda **fields: services.category_update(actor=request.user, category=category, **fields),
+        done=_("The report category is saved."),
+        to="civic:console_categories",
+        template="civic/console_category_form.html",
+        context={"category": category},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@console_required(Perm.MANAGE_CIVIC)
+def category_retire(request, pk: int):
+    category = selectors.access_category(request.user, pk)
+    back = reverse("civic:console_category_edit", args=[category.pk])
+    if request.method == "GET":
+        return _confirm(
+            request,
+            title=_("Retire this report category?"),
+            text=_(
+                "Reporters and Open311 integrations will no longer be offered “%(name)s”. "
+                "Reports already made keep it. It stays in the list and can be put back in use."
+            )
+            % {"name": category.label},
+            button=_("Retire it"),
+            back=back,
+        )
+    return action_post(
+        request,
+        lambda: services.category_set_active(actor=request.user, category=category, active=False),
+        done=_("The report category is retired."),
+        to=back,
+    )
+
+
+@require_POST
+@console_required(Perm.MANAGE_CIVIC)
+def category_reinstate(request, pk: int):
+    category = selectors.access_category(request.user, pk)
+    return action_post(
+        request,
+        lambda: services.category_set_active(actor=request.user, category=category, active=True),
+        done=_("The report category is in use again."),
+        to=reverse("civic:console_category_edit", args=[category.pk]),
     )

@@ -73,6 +73,7 @@ def queue(request):
         "statuses": [("open", _("Open"))] + list(Status.choices),
         "categories": selectors.categories(),
         "can_manage": has_perm(request.user, Perm.MANAGE_CIVIC),
+        "can_manage_categories": selectors.may_manage_categories(request.user),
     }
     return render(request, "civic/console_queue.html", context)
 
