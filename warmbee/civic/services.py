@@ -151,34 +151,56 @@ def clean_answers(category: Category, answers: dict | None) -> dict:
     return clean
 
 
-@functools.cache
-def _near_statement(vendor: str, exclude: bool) -> str:
-    """The near-duplicate candidates' SELECT, built once per engine (the intake's hot read)."""
-    from django.db import connection
+# What a near-duplicate carries: enough to link to it and to show it (code, status, distance).
+NEAR_FIELDS = ("id", "code", "status", "lat", "lng", "created_at", "category", "region")
 
+
+@functools.cache
+def _near_statement(vendor: str, exclude: bool) -> tuple[str, list, list]:
+    """The near-duplicate candidates' SELECT, built once per engine (the intake's hot read),
+    with the column names and each column's converters, which turn a row into a report as the
+    ORM's compiler would."""
+    from django.db import connection
+    from django.db.models.expressions import Col
+
+    meta = CivicReport._meta
     qn = connection.ops.quote_name
-    col = {f.name: qn(f.column) for f in CivicReport._meta.concrete_fields}
+    table = meta.db_table
+    # In the model's order: ``Model.from_db`` takes a partial row's values in that order.
+    fields = [f for f in meta.concrete_fields if f.name in NEAR_FIELDS]
+    col = {f.name: qn(f.column) for f in fields + [meta.get_field("duplicate_of")]}
+    converters = []
+    for f in fields:
+        expression = Col(table, f)
+        converters.append(
+            (
+                expression,
+                connection.ops.get_db_converters(expression)
+                + expression.get_db_converters(connection),
+            )
+        )
     statuses = ", ".join(["%s"] * len(NEAR_STATUSES))
     # Identifiers come from the model's own metadata, quoted; every value is a parameter.
-    return (
-        f"SELECT {col['id']}, {col['lat']}, {col['lng']} FROM {qn(CivicReport._meta.db_table)}"  # noqa: S608
+    sql = (
+        f"SELECT {', '.join(col[f.name] for f in fields)} FROM {qn(table)}"  # noqa: S608
         f" WHERE {col['category']} = %s AND {col['lat']} >= %s AND {col['lat']} <= %s"
         f" AND {col['lng']} >= %s AND {col['lng']} <= %s AND {col['created_at']} >= %s"
         f" AND {col['duplicate_of']} IS NULL AND {col['status']} IN ({statuses})"
         + (f" AND {col['id']} <> %s" if exclude else "")
         + f" LIMIT {NEAR_CANDIDATES}"
     )
+    return sql, [f.attname for f in fields], converters
 
 
 def near_duplicates(
     *, category: Category, lat: float, lng: float, now: dt.datetime | None = None, exclude=None
 ) -> list[CivicReport]:
     """Open reports of the same category within ``CIVIC_DUPLICATE_RADIUS_M`` of the pin and
-    ``CIVIC_DUPLICATE_WINDOW_MINUTES`` of now, nearest first; originals only.
+    ``CIVIC_DUPLICATE_WINDOW_MINUTES`` of now, nearest first; originals only, loaded with
+    ``NEAR_FIELDS`` (the others on first use).
 
     The candidates in the bounding box come from a statement built once, through the
-    ``(category, lat)`` index, as bare ids and coordinates; only the few within the radius are
-    loaded as reports (usually none)."""
+    ``(category, lat)`` index; only the few within the radius become reports."""
     from django.db import connection
 
     now = now or timezone.now()
@@ -198,23 +220,24 @@ def near_duplicates(
     ]
     if exclude is not None:
         params.append(exclude.pk)
+    sql, names, converters = _near_statement(connection.vendor, exclude is not None)
     with connection.cursor() as cursor:
-        cursor.execute(_near_statement(connection.vendor, exclude is not None), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    distance = {}
-    for pk, r_lat, r_lng in rows:
-        d = routing.distance_m(lat, lng, float(r_lat), float(r_lng))
-        if d <= radius:
-            distance[pk] = d
-    if not distance:
-        return []
-    found = list(
-        CivicReport.objects.unscoped(reason="near-duplicate check (no personal fields read)")
-        .filter(pk__in=distance)
-        .only("id", "code", "lat", "lng", "created_at", "status", "category_id", "region_id")
-    )
-    for r in found:
-        r.distance = distance[r.pk]
+    at_lat, at_lng = names.index("lat"), names.index("lng")
+    found = []
+    for row in rows:
+        d = routing.distance_m(lat, lng, float(row[at_lat]), float(row[at_lng]))
+        if d > radius:
+            continue
+        values = []
+        for value, (expression, convert) in zip(row, converters, strict=True):
+            for converter in convert:
+                value = converter(value, expression, connection)
+            values.append(value)
+        report = CivicReport.from_db(connection.alias, names, values)
+        report.distance = d
+        found.append(report)
     return sorted(found, key=lambda r: (r.distance, -r.pk))
 
 

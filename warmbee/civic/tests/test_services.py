@@ -326,6 +326,12 @@ def test_near_duplicates_are_the_open_originals_in_radius_and_window_nearest_fir
         round(r.distance) for r in near_duplicates(category=a.category, lat=lat, lng=lng, now=at)
     ] == [30, 45]
     assert near(exclude=a) == [b.pk]
+    loaded = near_duplicates(category=a.category, lat=lat, lng=lng, now=at)[0]
+    fresh = CivicReport.objects.unscoped(reason="test").get(pk=a.pk)
+    for name in services.NEAR_FIELDS:
+        attname = CivicReport._meta.get_field(name).attname
+        assert getattr(loaded, attname) == getattr(fresh, attname), name
+    assert loaded.description == fresh.description  # the rest loads on first use
     assert near(now=at - dt.timedelta(hours=2)) == [old.pk, a.pk, b.pk]
     assert near_duplicates(category=a.category, lat=lat + 100 * metre, lng=lng, now=at) == []
     CivicReport.objects.unscoped(reason="test").filter(pk=a.pk).update(status=Status.REJECTED)
