@@ -150,3 +150,52 @@ def test_staff_queue_and_figures(as_persona, grid, categories, django_assert_max
     assert officer.get("/console/reports/?overdue=1").status_code == 200
     assert officer.get("/console/reports/figures/").status_code == 200
     assert as_persona("courier").get("/console/reports/").status_code == 404
+
+
+def test_the_form_asks_each_category_its_questions_and_keeps_the_answers(client, categories):
+    from warmbee.civic.models import Category
+
+    categories["road"].questions = [
+        {
+            "code": "depth",
+            "datatype": "number",
+            "description": "积水深度（厘米）",
+            "required": True,
+            "order": 1,
+        },
+    ]
+    categories["road"].save()
+    page = client.get("/report/").content.decode()
+    assert 'data-category="manhole"' in page and 'name="q-manhole-size"' in page
+    assert "大小" in page and 'value="large"' in page  # the choices of a list question
+    assert 'name="q-road-depth"' in page and 'type="number"' in page and "（必填）" in page
+    assert 'data-category="streetlight"' not in page  # no questions, no group
+    assert Category.objects.get(code="road").questions[0]["required"]
+
+
+def test_a_required_question_unanswered_is_named_and_nothing_is_written(client, grid, categories):
+    categories["road"].questions = [
+        {
+            "code": "depth",
+            "datatype": "number",
+            "description": "积水深度（厘米）",
+            "required": True,
+            "order": 1,
+        },
+    ]
+    categories["road"].save()
+    r = _post(client, category="road")
+    assert r.status_code == 400
+    page = r.content.decode()
+    assert 'data-field="attribute[depth]"' in page
+    assert not _all().exists()
+    r = _post(client, category="road", **{"q-road-depth": "30", "q-manhole-size": "large"})
+    assert r.status_code == 302
+    report = _all().get()
+    assert report.answers == {"depth": 30.0}  # only the chosen category's answers are read
+
+
+def test_a_list_answer_from_the_form_is_stored(client, grid, categories):
+    r = _post(client, **{"q-manhole-size": "large"})
+    assert r.status_code == 302
+    assert _all().get().answers == {"size": "large"}

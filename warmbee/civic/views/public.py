@@ -26,17 +26,46 @@ from .. import selectors, services
 from ..models import Category, CivicReport, Status
 
 
+def _input_name(category: Category, code: str) -> str:
+    """A question's input on the phone form: per category, so two categories may share a code."""
+    return f"q-{category.code}-{code}"
+
+
 def _answers(request, category: Category | None) -> dict:
     if category is None:
         return {}
     out = {}
     for q in category.questions:
-        key = f"attribute[{q['code']}]"
+        key = _input_name(category, q["code"])
         if q.get("datatype") == "multivaluelist":
             out[q["code"]] = request.POST.getlist(key)
         else:
             out[q["code"]] = request.POST.get(key, "")
     return out
+
+
+def _question_groups(cats, request, errors: dict) -> list[dict]:
+    """Each category's extra questions as the form shows them, with what was sent and the
+    error on each (``clean_answers`` names the field ``attribute[code]``, as Open311 does)."""
+    groups = []
+    chosen = request.POST.get("category") if request.method == "POST" else None
+    for c in cats:
+        questions = []
+        for q in sorted(c.questions, key=lambda q: q.get("order", 0)):
+            name = _input_name(c, q["code"])
+            is_chosen = c.code == chosen
+            questions.append(
+                {
+                    **q,
+                    "name": name,
+                    "value": request.POST.get(name, "") if is_chosen else "",
+                    "values_sent": request.POST.getlist(name) if is_chosen else [],
+                    "error": errors.get(f"attribute[{q['code']}]") if is_chosen else None,
+                }
+            )
+        if questions:
+            groups.append({"category": c, "questions": questions})
+    return groups
 
 
 def report_form(request):
@@ -71,6 +100,7 @@ def report_form(request):
             return redirect(reverse("civic:report_sent", args=[intake.report.code]))
     context = {
         "categories": cats,
+        "question_groups": _question_groups(cats, request, errors),
         "errors": errors,
         "values": values,
         "map_config": map_config(),

@@ -55,10 +55,21 @@
         }).catch(function () { near.hidden = true; });
     }
 
+    // Only the chosen category's extra questions show (without script they all do, each
+    // headed by its category; the server reads only the chosen one's).
+    function showQuestions() {
+      const cat = form.querySelector('input[name=category]:checked');
+      form.querySelectorAll('.civic-questions').forEach(function (group) {
+        group.hidden = !cat || group.dataset.category !== cat.value;
+      });
+    }
+
     map.on('click', function (e) { place(e.latlng, false); });
     form.querySelectorAll('input[name=category]').forEach(function (input) {
       input.addEventListener('change', checkNear);
+      input.addEventListener('change', showQuestions);
     });
+    showQuestions();
     if (lat.value && lng.value) {
       place(L.latLng(parseFloat(lat.value), parseFloat(lng.value)), true);
     } else if (navigator.geolocation) {
