@@ -188,6 +188,7 @@ def test_a_required_question_unanswered_is_named_and_nothing_is_written(client, 
     assert r.status_code == 400
     page = r.content.decode()
     assert 'data-field="attribute[depth]"' in page
+    assert "积水深度（厘米）：此项为必填项。" in page  # the summary names the question
     assert not _all().exists()
     r = _post(client, category="road", **{"q-road-depth": "30", "q-manhole-size": "large"})
     assert r.status_code == 302

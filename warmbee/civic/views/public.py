@@ -68,6 +68,17 @@ def _question_groups(cats, request, errors: dict) -> list[dict]:
     return groups
 
 
+def _named(exc: DomainError, category: Category | None) -> str:
+    """The message, led by the question it is about when it is about one."""
+    for q in category.questions if category else ():
+        if exc.field == f"attribute[{q['code']}]":
+            return _("%(question)s: %(message)s") % {
+                "question": q.get("description") or q["code"],
+                "message": exc.message,
+            }
+    return str(exc.message)
+
+
 def report_form(request):
     cats = selectors.categories()
     errors: dict[str, str] = {}
@@ -95,7 +106,7 @@ def report_form(request):
         except DomainError as exc:
             if exc.status not in (400,):
                 raise
-            errors[exc.field or "__all__"] = str(exc.message)
+            errors[exc.field or "__all__"] = _named(exc, category)
         else:
             return redirect(reverse("civic:report_sent", args=[intake.report.code]))
     context = {
