@@ -448,7 +448,10 @@ def report_submit(
         report.status_notes = str(
             _("Already reported; added to report %(code)s.") % {"code": original.code}
         )
-    clean_model(report, exclude=["region", "category", "area", "reporter", "client"])
+    # The related rows were just read (a foreign key's own check would query each again).
+    clean_model(
+        report, exclude=["region", "category", "area", "reporter", "client", "duplicate_of"]
+    )
     stored = _store_photos(photos)
     try:
         # A retry with the same key fails the unique constraint below and answers the first

@@ -100,12 +100,21 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     return ids
 
 
+#: Values a driver takes as they are; anything else goes through the field's own preparation.
+_SIMPLE = (str, int, bool, type(None))
+
+
 @functools.cache
 def _insert_statement(model: type[models.Model], vendor: str) -> tuple[list, str]:
-    """The model's one-row INSERT, built once per model and engine."""
+    """The model's one-row INSERT, built once per model and engine, with each field's plan:
+    whether it has its own ``pre_save`` (``auto_now`` and the like) and whether its value may
+    need preparing (anything but the ``PLAIN`` field types)."""
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    plan = [
+        (f, type(f).pre_save is not models.Field.pre_save, type(f) not in PLAIN) for f in fields
+    ]
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
@@ -114,18 +123,24 @@ def _insert_statement(model: type[models.Model], vendor: str) -> tuple[list, str
         f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
         f" RETURNING {qn(meta.pk.column)}"
     )
-    return fields, sql
+    return plan, sql
 
 
 def insert_one(instance: models.Model) -> models.Model:
     """``instance.save(force_insert=True)`` for a hot path: the same values (each field's
-    ``pre_save`` and ``get_db_prep_save``, as ``Model.save`` does) through a statement built once
-    per model, so a write pays for executing it, not for the ORM compiling it again. No signals
-    are sent, so use it only for models without ``pre_save``/``post_save`` receivers (a test
-    holds this for the models that use it); the caller has validated the instance."""
+    ``pre_save`` and ``get_db_prep_save``, as ``Model.save`` does, skipped only where they
+    would return the value unchanged) through a statement built once per model, so a write
+    pays for executing it, not for the ORM compiling it again. No signals are sent, so use it
+    only for models without ``pre_save``/``post_save`` receivers (a test holds this for the
+    models that use it); the caller has validated the instance."""
     connection = connections[DEFAULT_DB_ALIAS]
-    fields, sql = _insert_statement(type(instance), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    plan, sql = _insert_statement(type(instance), connection.vendor)
+    params = []
+    for field, own_pre_save, prepare in plan:
+        value = field.pre_save(instance, True) if own_pre_save else getattr(instance, field.attname)
+        if prepare or type(value) not in _SIMPLE:
+            value = field.get_db_prep_save(value, connection)
+        params.append(value)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         instance.pk = cursor.fetchone()[0]

@@ -54,3 +54,34 @@ def test_insert_one_writes_what_save_writes(db, grid, categories):
     assert rows[inserted.pk]["answers"] == {"size": "large"}
     again = CivicReport.objects.unscoped(reason="test").get(pk=inserted.pk)
     assert again.code == inserted.code and str(again.lat) == "46.600001"
+
+
+def test_fields_with_their_own_pre_save_or_preparation_are_planned_so(db):
+    from django.db import connection
+
+    from warmbee.core.bulk import _insert_statement
+    from warmbee.stations.models import StationHost
+
+    plan = {
+        f.name: (own, prep) for f, own, prep in _insert_statement(StationHost, connection.vendor)[0]
+    }
+    assert plan["since"] == (True, True)  # auto_now_add: pre_save sets it, then it is adapted
+    assert plan["station"] == (False, False)  # a plain foreign key id goes as it is
+    report_plan = {
+        f.name: prep for f, _own, prep in _insert_statement(CivicReport, connection.vendor)[0]
+    }
+    assert report_plan["lat"] and report_plan["answers"] and report_plan["created_at"]
+    assert not report_plan["description"]
+
+
+def test_a_lazy_text_in_a_plain_field_is_prepared(db, grid, categories):
+    from django.utils.translation import gettext_lazy
+
+    at = timezone.now()
+    report = insert_one(_report(categories["manhole"], grid["A"], at, idempotency_key="k-lazy"))
+    event = insert_one(
+        ReportEvent(
+            report=report, at=at, from_status="", to_status="submitted", note=gettext_lazy("Other")
+        )
+    )
+    assert ReportEvent.objects.get(pk=event.pk).note in {"Other", "其他"}
