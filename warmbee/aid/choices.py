@@ -29,7 +29,7 @@ class ProgrammeStatus(models.TextChoices):
 
 class AppStatus(models.TextChoices):
     """applied → reviewed → approved → disbursed → closed (R39); returned and rejected on the
-    side. ``step`` says which review step an applied or reviewed application waits for."""
+    side (an approval withdrawn before payment is a rejection). ``step`` says which review step an applied or reviewed application waits for."""
 
     APPLIED = "applied", _("Applied")
     RETURNED = "returned", _("Returned for more information")
@@ -54,6 +54,7 @@ class Action(models.TextChoices):
     REJECT = "reject", _("Rejected")
     APPEAL = "appeal", _("Appealed")
     DISBURSE = "disburse", _("Paid or handed over")
+    WITHDRAW_APPROVAL = "withdraw", _("Approval withdrawn")
     CLOSE = "close", _("Case closed")
 
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from warmbee.accounts.roles import ROLE_PERMS, Perm
-from warmbee.accounts.scoping import authorize
+from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import record
 from warmbee.core import crypto
 from warmbee.core.errors import Conflict, DomainError, Forbidden, Gone, NotFound
@@ -750,6 +750,72 @@ def application_reject(*, actor, application: AidApplication, reason: str) -> Ai
             application,
             "aid.rejected",
             _("Your aid application was not approved. You may appeal once."),
+            reason,
+        )
+    return application
+
+
+def may_withdraw_approval(actor, application: AidApplication) -> bool:
+    """Who may withdraw an approval: an officer who may take the final step over the
+    application's region, and neither its applicant nor whoever entered it (R7)."""
+    return (
+        application.status == AppStatus.APPROVED
+        and has_perm(actor, Perm.REVIEW_APPLICATION, application.region)
+        and may_take_step(actor, application)
+        and not _is_own(actor, application.worker)
+        and application.applicant_id != actor.pk
+        and application.entered_by_id != actor.pk
+    )
+
+
+def application_withdraw_approval(
+    *, actor, application: AidApplication, reason: str
+) -> AidApplication:
+    """Take back an approval that has not been paid (the worker declined it, or it was given in
+    error): the application is rejected with the reason, its amount goes back to the budget in
+    the same transaction, and the worker may appeal as after any rejection. A paid application
+    is 409: a payment is never undone here."""
+    authorize(actor, Perm.REVIEW_APPLICATION, obj=application)
+    _refuse_own(actor, application)
+    if application.status != AppStatus.APPROVED:
+        raise _wrong_state()
+    if not may_take_step(actor, application):
+        raise Forbidden(
+            _("Only an officer who may approve at this level can withdraw the approval."),
+            code="wrong_step",
+        )
+    if application.entered_by_id == actor.pk:
+        raise Forbidden(
+            _("Whoever entered an application cannot review or approve it."),
+            code="maker_checker",
+        )
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError(
+            _("Give the reason for withdrawing the approval."),
+            code="reason_required",
+            field="note",
+        )
+    programme = application.programme
+    with transaction.atomic():
+        before = _snapshot(application, "note")
+        # The reservation is released only as far as it is not paid out (the CHECK constraints
+        # hold it too): an approved application has no payment, so this always succeeds.
+        released = (
+            AidProgramme.objects.unscoped(reason="budget release after authorisation")
+            .filter(pk=programme.pk, reserved_fen__gte=F("disbursed_fen") + application.amount_fen)
+            .update(reserved_fen=F("reserved_fen") - application.amount_fen)
+        )
+        if not released:
+            raise _wrong_state()
+        step = application.step
+        _move(application, to=AppStatus.REJECTED, note=reason[:500])
+        _step(application, Action.WITHDRAW_APPROVAL, actor, reason, step=step)
+        _audit(actor, application, "withdraw_approval", before, reason)
+        _notify(
+            application,
+            "aid.approval_withdrawn",
+            _("The approval of your aid application was withdrawn. You may appeal once."),
             reason,
         )
     return application

@@ -223,6 +223,33 @@ class AidMachine(RuleBasedStateMachine):
         if got == "ok":
             ref.status = "rejected" if reject else "returned"
 
+    @rule(data=st.data(), actor=st.sampled_from(ACTORS))
+    def withdraw_approval(self, data, actor):
+        if not self.refs:
+            return
+        ref = data.draw(st.sampled_from(self.refs))
+        if actor == "courier":
+            expect = ("Forbidden", "forbidden")
+        elif _out_of_scope(actor, ref):
+            expect = _out_of_scope(actor, ref)
+        elif ref.status != "approved":
+            expect = ("Conflict", "wrong_state")
+        elif RANK[actor] < STEP_RANK[ref.step]:
+            expect = ("Forbidden", "wrong_step")
+        elif ref.entered_by == actor:
+            expect = ("Forbidden", "maker_checker")
+        else:
+            expect = "ok"
+        got = _outcome(
+            lambda: services.application_withdraw_approval(
+                actor=self.users[actor], application=self._app(ref), reason="本人放弃"
+            )
+        )
+        assert got == expect, (actor, ref.__dict__)
+        if got == "ok":
+            ref.status = "rejected"
+            self.reserved -= ref.amount
+
     # --- money -------------------------------------------------------------------------------------
     @rule(data=st.data(), actor=st.sampled_from(ACTORS), key=st.sampled_from(KEYS))
     def disburse(self, data, actor, key):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from warmbee.aid import selectors, services
 from warmbee.aid.choices import AppStatus, BenefitKind
-from warmbee.aid.models import AidApplication, AidProgramme, AppendOnly, Disbursement
+from warmbee.aid.models import AidApplication, AidProgramme, AidStep, AppendOnly, Disbursement
 from warmbee.audit.models import AuditEvent
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound
 from warmbee.notify.models import InboxMessage
@@ -438,3 +438,62 @@ def registry_union(db, region):
     return Organisation.objects.create(
         kind=OrgKind.UNION, name="大庆市快递工会", region=region("230600")
     )
+
+
+def test_an_approval_withdrawn_before_payment_returns_its_amount_and_may_be_appealed(
+    approved, personas
+):
+    city = personas["city_officer"]
+    assert _prog(approved.programme_id).reserved_fen == 150_000
+    assert services.may_withdraw_approval(city, approved)
+    services.application_withdraw_approval(
+        actor=city, application=_app(approved.pk), reason="本人放弃申请"
+    )
+    app = _app(approved.pk)
+    assert (app.status, app.note) == (AppStatus.REJECTED, "本人放弃申请")
+    assert _prog(app.programme_id).reserved_fen == 0
+    steps = AidStep.objects.unscoped(reason="test").filter(application=app).order_by("id")
+    assert steps.last().action == "withdraw"
+    event = AuditEvent.objects.filter(action="aid.withdraw_approval").get()
+    assert event.changes["status"] == [AppStatus.APPROVED, AppStatus.REJECTED]
+    assert InboxMessage.objects.filter(
+        user=personas["courier"], kind="aid.approval_withdrawn"
+    ).exists()
+    services.application_appeal(actor=personas["courier"], application=app, reason="我仍需要")
+    assert app.status == AppStatus.APPLIED and app.appealed
+
+
+def test_withdrawing_an_approval_needs_a_reason_the_final_level_and_scope(approved, personas):
+    before = _snapshot(approved)
+    with pytest.raises(DomainError) as exc:
+        services.application_withdraw_approval(
+            actor=personas["city_officer"], application=_app(approved.pk), reason=" "
+        )
+    assert exc.value.field == "note"
+    with pytest.raises(Forbidden):  # the district reviews; only the city level approves here
+        services.application_withdraw_approval(
+            actor=personas["district_officer"], application=_app(approved.pk), reason="错误"
+        )
+    assert not services.may_withdraw_approval(personas["district_officer"], approved)
+    with pytest.raises((Forbidden, NotFound)):
+        services.application_withdraw_approval(
+            actor=personas["courier"], application=_app(approved.pk), reason="错误"
+        )
+    with pytest.raises(NotFound):
+        services.application_withdraw_approval(
+            actor=personas["other_district"], application=_app(approved.pk), reason="错误"
+        )
+    assert _snapshot(approved) == before
+
+
+def test_a_paid_application_keeps_its_approval(approved, personas):
+    services.application_disburse(
+        actor=personas["district_officer"], application=approved, idempotency_key="pay-key-0101"
+    )
+    before = _snapshot(approved)
+    with pytest.raises(Conflict) as exc:
+        services.application_withdraw_approval(
+            actor=personas["city_officer"], application=_app(approved.pk), reason="弄错了"
+        )
+    assert exc.value.code == "wrong_state" and _snapshot(approved) == before
+    assert not services.may_withdraw_approval(personas["city_officer"], _app(approved.pk))

@@ -201,3 +201,19 @@ def test_a_bad_amount_is_a_message_and_changes_nothing(as_persona, submit, progr
     assert response.redirect_chain == [(f"/console/aid/applications/{app.pk}/", 302)]
     assert [str(m) for m in response.context["messages"]] == amount_error
     assert _app().status == "reviewed" and AuditEvent.objects.count() == before
+
+
+def test_the_approver_withdraws_an_approval_on_the_application_page(as_persona, approved):
+    url = reverse("aid:console_application", args=[approved.pk])
+    act = reverse("aid:console_application_act", args=[approved.pk, "withdraw_approval"])
+    assert act in as_persona("city_officer").get(url).content.decode()
+    assert act not in as_persona("district_officer").get(url).content.decode()
+    city = as_persona("city_officer")
+    response = city.post(act, {"note": ""}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["请说明撤销批准的原因。"]
+    assert _app().status == "approved"
+    response = city.post(act, {"note": "申请人已在别处领取"}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert [str(m) for m in response.context["messages"]] == ["已撤销批准，金额已退回预算。"]
+    assert _app().status == "rejected"
+    assert "撤销批准" in city.get(url).content.decode()  # the timeline says what happened

@@ -217,6 +217,7 @@ def application(request, pk: int):
             **detail,
             "may_review": may_review,
             "may_disburse": may_disburse,
+            "may_withdraw_approval": services.may_withdraw_approval(actor, item),
             "may_close": item.status == AppStatus.DISBURSED
             and has_perm(actor, Perm.DISBURSE, item.region)
             and not own,
@@ -228,7 +229,7 @@ def application(request, pk: int):
     )
 
 
-ACTIONS = ("review", "approve", "return", "reject", "disburse", "close")
+ACTIONS = ("review", "approve", "return", "reject", "withdraw_approval", "disburse", "close")
 
 
 @require_POST
@@ -262,6 +263,9 @@ def application_act(request, pk: int, action: str):
         if action == "reject":
             services.application_reject(actor=actor, application=item, reason=note)
             return _("Rejected; the applicant has been told.")
+        if action == "withdraw_approval":
+            services.application_withdraw_approval(actor=actor, application=item, reason=note)
+            return _("The approval is withdrawn and its amount is back in the budget.")
         if action == "disburse":
             _entry, created = services.application_disburse(
                 actor=actor,
