@@ -490,3 +490,6 @@ ADMIN_APPS = (*ADMIN_APPS, "casework")
 
 
 # --- aid -----------------------------------------------------------------------------------------
+# Each review step of an application is due within this many calendar days of reaching it;
+# an overdue step is escalated once to the officers who may take it (core.deadlines).
+AID_REVIEW_DAYS = env_int("AID_REVIEW_DAYS", 7)

@@ -172,6 +172,10 @@ class AidApplication(models.Model):
     )
     created_at = models.DateTimeField(_("applied"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # While in review: when the current step is due (AID_REVIEW_DAYS after reaching it), and
+    # when it was escalated for being late (once per step).
+    review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    review_escalated_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager()
 
@@ -179,7 +183,7 @@ class AidApplication(models.Model):
         retention="account",
         general="id programme worker region dedupe_key status step round channel entered_by "
         "applicant consent_financial consent_child consent_paper note appealed approved_by "
-        "created_at updated_at",
+        "created_at updated_at review_due_at review_escalated_at",
         financial="amount_fen",
         minor="answers",
     )
@@ -193,6 +197,7 @@ class AidApplication(models.Model):
             models.Index(fields=["programme", "status"]),
             models.Index(fields=["region", "status"]),
             models.Index(fields=["worker"]),
+            models.Index(fields=["review_due_at"], name="aid_application_review_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -205,6 +210,11 @@ class AidApplication(models.Model):
 
     def audit_label(self) -> str:
         return f"aid#{self.pk} {self.worker.masked_name}"
+
+    @property
+    def review_overdue(self) -> bool:
+        """The current review step is past its deadline (``core.deadlines`` escalates it)."""
+        return bool(self.review_due_at and self.review_due_at < timezone.now())
 
     @property
     def step_label(self) -> str:

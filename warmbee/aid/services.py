@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from warmbee.accounts.roles import ROLE_PERMS, Perm
 from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import record
-from warmbee.core import crypto
+from warmbee.core import crypto, deadlines
 from warmbee.core.errors import Conflict, DomainError, Forbidden, Gone, NotFound
 from warmbee.core.pi import mask_id_number, mask_name, mask_phone
 from warmbee.core.uploads import image_delete, image_store
@@ -487,6 +487,7 @@ def application_submit(
                 consent_paper=bool(consent_paper and not own),
                 created_at=now,
                 updated_at=now,
+                **_review_clock(AppStatus.APPLIED, now),
             )
             try:
                 with transaction.atomic():
@@ -625,9 +626,19 @@ def _authorize_review(actor, application: AidApplication) -> None:
         raise Forbidden(_("Each review step needs a different person."), code="maker_checker")
 
 
+def _review_clock(to: str, now: dt.datetime) -> dict:
+    """An application reaching a review step (a new one, or the first of a new round) starts
+    that step's clock; one leaving review stops it."""
+    if to in IN_REVIEW:
+        due = deadlines.due_after(now, hours=24 * settings.AID_REVIEW_DAYS)
+        return {"review_due_at": due, "review_escalated_at": None}
+    return {"review_due_at": None, "review_escalated_at": None}
+
+
 def _move(application: AidApplication, *, to: str, **changes) -> None:
     """Compare-and-set: the application moves only from the state it was read in."""
     now = timezone.now()
+    changes = {**_review_clock(to, now), **changes}
     moved = (
         AidApplication.objects.unscoped(reason="compare-and-set after authorisation")
         .filter(
@@ -1211,3 +1222,74 @@ def payment_lists_purge(*, now: dt.datetime | None = None) -> int:
             record(actor=None, action="aid.payment_list_expire", target=item, region=item.region)
         done += 1
     return done
+
+
+# --- review deadlines (core.deadlines) --------------------------------------------------------
+def step_officers(application: AidApplication) -> list:
+    """The active accounts that may take the application's current review step: holders of
+    REVIEW_APPLICATION at the step's level or above, over the application's region."""
+    from warmbee.accounts.models import RoleAssignment
+
+    steps = application.programme.review_steps or []
+    if application.step >= len(steps):
+        return []
+    need = _level_rank(steps[application.step]["level"])
+    roles = [role for role, perms in ROLE_PERMS.items() if Perm.REVIEW_APPLICATION in perms]
+    parts = [p for p in application.region.path.split("/") if p]
+    grants = (
+        RoleAssignment.objects.unscoped(reason="who may take a review step")
+        .filter(role__in=roles, region_id__in=parts, user__is_active=True)
+        .select_related("user", "region")
+        .order_by("user_id")
+    )
+    users = {g.user_id: g.user for g in grants if _level_rank(g.region.level) >= need}
+    return list(users.values())
+
+
+def overdue_reviews(now: dt.datetime) -> list[AidApplication]:
+    return list(
+        AidApplication.objects.unscoped(reason="deadline scan")
+        .filter(status__in=IN_REVIEW, review_due_at__lt=now, review_escalated_at__isnull=True)
+        .order_by("review_due_at")[:500]
+    )
+
+
+def escalate_review(application: AidApplication, now: dt.datetime) -> bool:
+    """Tell the officers who may take the late step, once per step (the mark commits with the
+    notices and the audit row)."""
+    from warmbee.notify.services import notify_user
+
+    with transaction.atomic():
+        app = (
+            AidApplication.objects.unscoped(reason="row lock for an escalation")
+            .select_for_update(of=("self",))
+            .select_related("programme", "region")
+            .get(pk=application.pk)
+        )
+        late = app.status in IN_REVIEW and app.review_due_at and app.review_due_at < now
+        if not late or app.review_escalated_at is not None:
+            return False
+        app.review_escalated_at = now
+        app.save(update_fields=["review_escalated_at"])
+        officers = step_officers(app)
+        link = reverse("aid:console_application", args=[app.pk])
+        for user in officers:
+            notify_user(
+                user=user,
+                kind="aid.review_overdue",
+                subject=_("Overdue: aid application #%(pk)s is waiting for %(step)s")
+                % {"pk": app.pk, "step": app.step_label},
+                link=link,
+            )
+        record(
+            actor=None,
+            action="aid.review_overdue",
+            target=app,
+            region=app.region,
+            changes={"review_escalated_at": [None, now.isoformat()], "notified": len(officers)},
+        )
+    return True
+
+
+def register_deadlines() -> None:
+    deadlines.register("aid.review", overdue=overdue_reviews, escalate=escalate_review)
