@@ -493,3 +493,13 @@ ADMIN_APPS = (*ADMIN_APPS, "casework")
 # Each review step of an application is due within this many calendar days of reaching it;
 # an overdue step is escalated once to the officers who may take it (core.deadlines).
 AID_REVIEW_DAYS = env_int("AID_REVIEW_DAYS", 7)
+
+
+# --- retention (R28, core/retention.py; the daily purge_expired job) ----------------------------
+# Proposals for the deployer to set with their data-protection officer (RELIABILITY R28).
+# A closed report's photos are deleted this many days after it closed.
+RETENTION_REPORT_PHOTO_DAYS = env_int("RETENTION_REPORT_PHOTO_DAYS", 365)
+# A rejected aid application (not appealed again) is deleted with its evidence after this long.
+RETENTION_REJECTED_AID_DAYS = env_int("RETENTION_REJECTED_AID_DAYS", 365)
+# The contents of a physical/mental-health help request are erased this long after it closed.
+RETENTION_HEALTH_CASE_DAYS = env_int("RETENTION_HEALTH_CASE_DAYS", 3 * 365)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from warmbee.accounts.roles import ROLE_PERMS, Perm
 from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import record
-from warmbee.core import crypto, deadlines
+from warmbee.core import crypto, deadlines, retention
 from warmbee.core.errors import Conflict, DomainError, Forbidden, Gone, NotFound
 from warmbee.core.pi import mask_id_number, mask_name, mask_phone
 from warmbee.core.uploads import image_delete, image_store
@@ -1291,5 +1291,52 @@ def escalate_review(application: AidApplication, now: dt.datetime) -> bool:
     return True
 
 
+# --- retention (R28) ---------------------------------------------------------------------------
+def rejected_expired(now: dt.datetime) -> list[AidApplication]:
+    """Rejected applications past ``RETENTION_REJECTED_AID_DAYS`` since the rejection."""
+    cutoff = now - dt.timedelta(days=settings.RETENTION_REJECTED_AID_DAYS)
+    return list(
+        AidApplication.objects.unscoped(reason="retention scan")
+        .filter(status=AppStatus.REJECTED, updated_at__lt=cutoff)
+        .order_by("updated_at")[:500]
+    )
+
+
+def rejected_purge(application: AidApplication, now: dt.datetime) -> bool:
+    """Delete a long-rejected application with its answers, evidence (rows and files) and
+    timeline. What stays: the audit trail, which names the application but holds none of its
+    answers. Nothing else refers to it: a rejected application has no payment."""
+    cutoff = now - dt.timedelta(days=settings.RETENTION_REJECTED_AID_DAYS)
+    app = (
+        AidApplication.objects.unscoped(reason="row lock for a retention purge")
+        .select_for_update(of=("self",))
+        .select_related("region")
+        .filter(pk=application.pk)
+        .first()
+    )
+    if app is None or app.status != AppStatus.REJECTED or app.updated_at >= cutoff:
+        return False
+    files = list(
+        AidEvidence.objects.unscoped(reason="retention purge")
+        .filter(application=app)
+        .values_list("image", flat=True)
+    )
+    record(
+        actor=None,
+        action="aid.rejected_purged",
+        target=app,
+        region=app.region,
+        changes={"evidence": [len(files), 0]},
+        reason="retention (R28)",
+    )
+    AidEvidence.objects.unscoped(reason="retention purge").filter(application=app).delete()
+    AidStep.objects.unscoped(reason="retention purge").filter(application=app).delete()
+    AidApplication.objects.unscoped(reason="retention purge").filter(pk=app.pk).delete()
+    for name in files:
+        transaction.on_commit(lambda name=name: image_delete(name))
+    return True
+
+
 def register_deadlines() -> None:
     deadlines.register("aid.review", overdue=overdue_reviews, escalate=escalate_review)
+    retention.register("aid.rejected_applications", expired=rejected_expired, purge=rejected_purge)

@@ -23,3 +23,11 @@ class CaseworkConfig(AppConfig):
             overdue=services.overdue_resolutions,
             escalate=services.escalate_resolution,
         )
+        # What a health request held is erased some years after it closed (R28).
+        from warmbee.core import retention
+
+        retention.register(
+            "casework.health_contents",
+            expired=services.health_contents_expired,
+            purge=services.health_contents_purge,
+        )

@@ -147,6 +147,8 @@ class HelpRequest(models.Model):
     )
     rating_comment = EncryptedTextField(_("comment"))
     rated_at = models.DateTimeField(null=True, blank=True)
+    # When the contents (description, comment, timeline texts) were erased by retention (R28).
+    contents_purged_at = models.DateTimeField(_("contents erased"), null=True, blank=True)
 
     objects = ScopedManager.from_queryset(CaseQuerySet)()
 
@@ -155,7 +157,7 @@ class HelpRequest(models.Model):
         general="id region kind channel urgency contact_by user logged_by desk handled_by status "
         "outcome created_at assigned_at first_response_at closed_at response_due_at "
         "resolution_due_at response_escalated_at resolution_escalated_at reopened_count rating "
-        "rated_at contact_name",
+        "rated_at contact_name contents_purged_at",
         contact="contact_phone",
         health="crisis description rating_comment",
     )

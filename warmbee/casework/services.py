@@ -917,3 +917,51 @@ def escalate_overdue(now=None) -> int:
     for case in list(overdue_resolutions(now)):
         n += escalate_resolution(case, now)
     return n
+
+
+# --- retention (R28) ---------------------------------------------------------------------------
+def health_contents_expired(now: dt.datetime) -> list[HelpRequest]:
+    """Closed physical/mental-health requests past ``RETENTION_HEALTH_CASE_DAYS``."""
+    cutoff = now - dt.timedelta(days=settings.RETENTION_HEALTH_CASE_DAYS)
+    return list(
+        HelpRequest.objects.unscoped(reason="retention scan")
+        .filter(
+            kind=Kind.HEALTH,
+            status=Status.CLOSED,
+            closed_at__lt=cutoff,
+            contents_purged_at__isnull=True,
+        )
+        .order_by("closed_at")[:500]
+    )
+
+
+def health_contents_purge(case: HelpRequest, now: dt.datetime) -> bool:
+    """Erase what the worker and the provider wrote (the description, the rating's comment,
+    every timeline text); what is left is the metadata the figures count: kind, desk, region,
+    status, outcome, times, rating."""
+    cutoff = now - dt.timedelta(days=settings.RETENTION_HEALTH_CASE_DAYS)
+    erased = (
+        HelpRequest.objects.unscoped(reason="retention purge")
+        .filter(
+            pk=case.pk,
+            kind=Kind.HEALTH,
+            status=Status.CLOSED,
+            closed_at__lt=cutoff,
+            contents_purged_at__isnull=True,
+        )
+        .update(description="", rating_comment="", contents_purged_at=now)
+    )
+    if not erased:
+        return False
+    entries = CaseEntry.objects.unscoped(reason="retention purge").filter(case_id=case.pk)
+    count = entries.count()
+    entries.update(body="")
+    record(
+        actor=None,
+        action="casework.contents_purged",
+        target=case,
+        region=case.region_id,
+        changes={"entries": [count, count], "contents_purged_at": [None, now]},
+        reason="retention (R28)",
+    )
+    return True

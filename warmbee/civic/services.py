@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from warmbee.accounts.roles import ROLE_PERMS, Perm
 from warmbee.accounts.scoping import authorize, has_perm
 from warmbee.audit.services import diff, record
-from warmbee.core import deadlines, ratelimit
+from warmbee.core import deadlines, ratelimit, retention
 from warmbee.core.bulk import insert_one
 from warmbee.core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from warmbee.core.pi import mask_phone
@@ -815,12 +815,52 @@ def auto_confirm(report, now):
     report_transition(actor=None, report=report, to=Status.CONFIRMED, now=now)
 
 
+# --- retention (R28) ---------------------------------------------------------------------------
+FINAL_STATUSES = (Status.CONFIRMED, Status.REJECTED, Status.DUPLICATE)
+
+
+def photos_expired(now: dt.datetime) -> list[CivicReport]:
+    """Closed reports whose photos are past ``RETENTION_REPORT_PHOTO_DAYS`` after closing."""
+    cutoff = now - dt.timedelta(days=settings.RETENTION_REPORT_PHOTO_DAYS)
+    return list(
+        _unscoped("retention scan")
+        .filter(status__in=FINAL_STATUSES, closed_at__lt=cutoff, photos__isnull=False)
+        .distinct()
+        .order_by("closed_at")[:500]
+    )
+
+
+def photos_purge(report: CivicReport, now: dt.datetime) -> bool:
+    """Delete a closed report's photos (the report, its timeline and its figures stay); the
+    files go after the commit."""
+    report = _locked(report)
+    cutoff = now - dt.timedelta(days=settings.RETENTION_REPORT_PHOTO_DAYS)
+    if report.status not in FINAL_STATUSES or not report.closed_at or report.closed_at >= cutoff:
+        return False
+    photos = list(report.photos.all())
+    if not photos:
+        return False
+    ReportPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
+    for name in [p.image for p in photos]:
+        transaction.on_commit(lambda name=name: image_delete(name))
+    record(
+        actor=None,
+        action="civic.photos_purged",
+        target=report,
+        region=report.region,
+        changes={"photos": [len(photos), 0]},
+        reason="retention (R28)",
+    )
+    return True
+
+
 def register_deadlines() -> None:
     deadlines.register(
         "civic.acknowledge", overdue=overdue_acknowledge, escalate=escalate_acknowledge
     )
     deadlines.register("civic.resolve", overdue=overdue_resolve, escalate=escalate_resolve)
     deadlines.register("civic.auto_confirm", overdue=unconfirmed, escalate=auto_confirm)
+    retention.register("civic.report_photos", expired=photos_expired, purge=photos_purge)
 
 
 # --- configuration: the routing table and response templates (MANAGE_CIVIC) -------------------

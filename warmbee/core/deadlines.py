@@ -97,23 +97,35 @@ def run_escalations(*, now: dt.datetime | None = None) -> dict[str, int]:
 
     Each ``escalate`` runs in its own transaction; a failing object (or a failing ``overdue``)
     is logged and skipped."""
-    now = now or timezone.now()
+    return run_sweep(
+        {name: (s.overdue, s.escalate) for name, s in _SOURCES.items()},
+        now=now or timezone.now(),
+        what="deadline source",
+        doing="escalating",
+    )
+
+
+def run_sweep(
+    sources: dict[str, tuple[Callable, Callable]], *, now: dt.datetime, what: str, doing: str
+) -> dict[str, int]:
+    """``{name: (find, act)}``: for each, ``act(obj, now)`` on every object ``find(now)``
+    returns, each in its own transaction; a failing object (or a failing ``find``) is logged
+    and skipped, to be tried again on the next run. ``act`` returning ``False`` is not counted.
+    Deadlines and retention purges (``core.retention``) are both such sweeps."""
     counts: dict[str, int] = {}
-    for name, source in sorted(_SOURCES.items()):
+    for name, (find, act) in sorted(sources.items()):
         counts[name] = 0
         try:
-            objects = list(source.overdue(now))
+            objects = list(find(now))
         except Exception:  # noqa: BLE001 - one broken source must not stop the others
-            log.exception("deadline source %s: listing overdue objects failed", name)
+            log.exception("%s %s: listing objects failed", what, name)
             continue
         for obj in objects:
             try:
                 with transaction.atomic():
-                    done = source.escalate(obj, now)
+                    done = act(obj, now)
             except Exception:  # noqa: BLE001 - logged; retried on the next run
-                log.exception(
-                    "deadline source %s: escalating %s failed", name, getattr(obj, "pk", obj)
-                )
+                log.exception("%s %s: %s %s failed", what, name, doing, getattr(obj, "pk", obj))
                 continue
             if done is not False:
                 counts[name] += 1

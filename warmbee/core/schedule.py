@@ -81,6 +81,7 @@ JOBS: tuple[Job, ...] = (
     Job("purge_rate_counters", command("purge_rate_counters"), every=60 * MINUTES, lock_minutes=30),
     Job("disable_idle_staff", command("disable_idle_staff"), at=dt.time(2, 10)),
     Job("expire_points", command("expire_points"), at=dt.time(3, 0), lock_minutes=60),
+    Job("purge_expired", command("purge_expired"), at=dt.time(3, 30), lock_minutes=60),
     Job("backup", command("backup"), at=dt.time(2, 20), lock_minutes=180),
     Job("verify_audit_chain", command("verify_audit_chain"), at=dt.time(2, 40), lock_minutes=180),
     Job(
