@@ -523,3 +523,12 @@ def test_the_navigation_links_the_categories_for_their_keepers_only(as_persona):
     for url in ("/console/reports/", "/console/civic/routing/", "/console/civic/api-keys/"):
         assert link in as_persona("city_officer").get(url).content.decode(), url
         assert link not in as_persona("district_officer").get(url).content.decode(), url
+
+
+def test_the_edit_page_offers_more_question_rows_from_the_empty_form(as_persona, categories):
+    page = as_persona("city_officer").get(f"/console/civic/categories/{categories['road'].pk}/")
+    html = page.content.decode()
+    assert '<template id="civic-question-template">' in html
+    assert 'name="questions-__prefix__-code"' in html  # the row the button copies
+    assert 'id="civic-question-add" data-prefix="questions" data-max="20"' in html
+    assert "warmbee/civic-category" in html and "添加问题" in html
