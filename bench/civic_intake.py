@@ -1,6 +1,6 @@
 """Report intake over HTTP (photo excluded) against a bare endpoint of the same framework.
 
-    .venv/bin/python bench/civic_intake.py [--seconds 15] [--areas 400]
+    .venv/bin/python bench/civic_intake.py [--seconds 15] [--areas 400] [--handler]
 
 1. A fresh SQLite data dir (the embedded tier) migrated with the Daqing regions, ``--areas``
    grid areas of 0.005° on a lattice over 萨尔图区 owned by 萨尔图街道, the demo categories, a
@@ -13,8 +13,10 @@
    description and a fresh idempotency key per request — each one a full intake: key look-up,
    routing (STRtree), the near-duplicate query, then in one transaction the rate-limit count,
    the insert (its idempotency key unique), the timeline event and the audit row. The bench
-   data has no handler accounts, so no inbox rows or SMS are written (with one, an intake adds
-   an inbox row in the same transaction and an SMS outbox transaction after it). Then the same
+   data has no handler accounts, so no inbox rows are written; with ``--handler`` the street's
+   community officer exists and each new report also writes their inbox row in the same
+   transaction, as in a deployment (SMS stay off, the default ``WARMBEE_CIVIC_SMS=0``). Then the
+   same
    bodies to the bare endpoint (parses the form, answers
    the same 201 shape, no database). Alternated twice; the best run of each is reported.
 
@@ -41,8 +43,10 @@ LAT0, LNG0, STEP = 46.58, 125.00, 0.005
 NO_KEY_LIMIT = {"WARMBEE_CIVIC_RATE_API": str(10**9)}  # every request an intake, none a 429
 
 
-def prepare(areas: int) -> int:
-    """In a child: migrate, regions, the lattice of grid areas, categories, a key."""
+def prepare(areas: int, handler: bool = False) -> int:
+    """In a child: migrate, regions, the lattice of grid areas, categories, a key; with
+    ``handler``, the street's community officer (so each new report also writes their inbox
+    row, as in a real deployment)."""
     common.bootstrap(common.app_env(DATA, **NO_KEY_LIMIT), "bench.benchsite.settings")
     from django.core.management import call_command
 
@@ -79,6 +83,14 @@ def prepare(areas: int) -> int:
         name="bench", region_id="230602", key_prefix=key[6:12], key_hash=hash_key(key)
     )
     KEYFILE.write_text(key)
+    if handler:
+        from warmbee.accounts.roles import Role
+        from warmbee.accounts.services import operator_user_create
+
+        operator_user_create(
+            phone="13900001111", name="网格员", role=Role.COMMUNITY_OFFICER,
+            region=Region.objects.get(code="230602013"),
+        )  # fmt: skip
     return side
 
 
@@ -92,6 +104,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--areas", type=int, default=400)
+    parser.add_argument(
+        "--handler",
+        action="store_true",
+        help="add the street's community officer: each new report also writes their inbox row",
+    )
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -99,7 +116,7 @@ def main() -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(common.REPO)!r}); "
         "from bench import civic_intake as c; "
-        f"open({str(side_file)!r}, 'w').write(str(c.prepare({args.areas})))"
+        f"open({str(side_file)!r}, 'w').write(str(c.prepare({args.areas}, {args.handler})))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     side = int(side_file.read_text())
@@ -133,11 +150,13 @@ def main() -> None:
     report = {
         "machine": common.machine_info(),
         "areas": side * side,
+        "handler": args.handler,
         "runs": runs,
         "ratio": ratio,
         "log": common.log_problems(log),
     }
-    common.write_json(common.BENCH_DIR / "civic_intake.json", report)
+    name = "civic_intake_handler.json" if args.handler else "civic_intake.json"
+    common.write_json(common.BENCH_DIR / name, report)
     print("| endpoint | requests/s | p50 ms | p99 ms | non-2xx |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for r in runs:
