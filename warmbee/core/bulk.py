@@ -130,9 +130,10 @@ def insert_one(instance: models.Model) -> models.Model:
     """``instance.save(force_insert=True)`` for a hot path: the same values (each field's
     ``pre_save`` and ``get_db_prep_save``, as ``Model.save`` does, skipped only where they
     would return the value unchanged) through a statement built once per model, so a write
-    pays for executing it, not for the ORM compiling it again. No signals are sent, so use it
-    only for models without ``pre_save``/``post_save`` receivers (a test holds this for the
-    models that use it); the caller has validated the instance."""
+    pays for executing it, not for the ORM compiling it again. For models with an automatic
+    primary key (the database assigns it). No signals are sent, so use it only for models
+    without ``pre_save``/``post_save`` receivers (a test holds this for the models that use
+    it); the caller has validated the instance."""
     connection = connections[DEFAULT_DB_ALIAS]
     plan, sql = _insert_statement(type(instance), connection.vendor)
     params = []
