@@ -682,14 +682,18 @@ def expiry_due(account_id: int, now: dt.datetime) -> tuple[int, str]:
     unspent part of what has expired is the live credits past their expiry minus every live
     debit, never less than zero and never more than the balance.
     """
-    entries = _entries().filter(_live(), account_id=account_id)
-    expired = entries.filter(points__gt=0, expires_at__lte=now).aggregate(
-        total=Sum("points"), last=Max("id")
-    )
-    debits = -(entries.filter(points__lt=0).aggregate(total=Sum("points"))["total"] or 0)
+    entries = _entries().filter(account_id=account_id)
+    live = entries.filter(_live())
+    expired = live.filter(points__gt=0, expires_at__lte=now).aggregate(total=Sum("points"))
+    debits = -(live.filter(points__lt=0).aggregate(total=Sum("points"))["total"] or 0)
     due = max(0, (expired["total"] or 0) - debits)
     balance = _accounts().filter(pk=account_id).values_list("balance", flat=True).get()
-    return min(due, balance), f"expire:{account_id}:{expired['last']}:{debits}"
+    # The key names the account's state: every change to an account writes an entry (a
+    # reversal too), so its last entry id changes with it. Two runs over the same state post
+    # one expiry; a state seen again after a reversal (the same credits and debits) is a new
+    # state all the same (keying on the sums made such an expiry a silent no-op).
+    last = entries.aggregate(last=Max("id"))["last"]
+    return min(due, balance), f"expire:{account_id}:{last}"
 
 
 def account_expire(*, account_id: int, now: dt.datetime) -> LedgerEntry | None:
@@ -698,14 +702,14 @@ def account_expire(*, account_id: int, now: dt.datetime) -> LedgerEntry | None:
         due, key = expiry_due(account_id, now)
         if due <= 0:
             return None
-        entry, _created = _post(
+        entry, created = _post(
             account_id=account_id,
             kind=Kind.EXPIRE,
             points=-due,
             key=key,
             source="points:expiry",
         )
-        return entry
+        return entry if created else None  # another run already expired this state
 
 
 def points_expire_due(*, now: dt.datetime | None = None) -> int:

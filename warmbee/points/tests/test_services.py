@@ -328,6 +328,31 @@ def test_expiry_takes_only_unspent_earned_points(personas, worker, station, good
     assert services.points_expire_due(now=timezone.now()) == 0
 
 
+def test_a_reversed_debit_after_an_expiry_expires_again(personas, worker, earn, settings):
+    """The points a reversal gives back came out of expired credits, so they expire too, even
+    when the account's sums are back where an earlier expiry found them (that state once had
+    the same expiry key, so the second expiry was reported but never written: CI's Hypothesis
+    run found it)."""
+    officer = personas["district_officer"]
+    earn(worker)  # 10, expiring
+
+    def adjust(points, k):
+        return services.adjustment_propose(
+            actor=officer, worker=worker, points=points, reason="更正", idempotency_key=k
+        )
+
+    first = adjust(-4, "d1")
+    adjust(-2, "d2")  # spent 6 of the 10
+    later = timezone.now() + dt.timedelta(days=settings.POINTS_EXPIRY_DAYS + 1)
+    assert services.points_expire_due(now=later) == 4
+    entry = LedgerEntry.objects.unscoped(reason="test").get(pk=first.entry_id)
+    services.entry_reverse(actor=officer, entry=entry, reason="误扣")
+    assert balance(worker) == 4  # given back, out of the expired credit
+    assert services.points_expire_due(now=later) == 4
+    assert balance(worker) == 0 == ledger_sum(worker)
+    assert services.points_expire_due(now=later) == 0
+
+
 def test_nothing_expires_before_its_time(worker, earn):
     earn(worker)
     assert services.points_expire_due(now=timezone.now()) == 0
