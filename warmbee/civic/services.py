@@ -1049,28 +1049,40 @@ def routing_rule_update(*, actor, rule: RoutingRule, **changes) -> RoutingRule:
     return rule
 
 
+def _set_active(
+    obj, active: bool, *, actor, lock, region, actions: tuple[str, str], already: tuple
+):
+    """Put a configuration row (a rule, a template, a category) in or out of use, audited; the
+    row stays. ``actions`` and ``already`` are (in use, out of use): the audit action and the
+    refusal when it is already so."""
+    with transaction.atomic():
+        obj = lock(obj)
+        if obj.is_active == active:
+            raise DomainError(already[0] if active else already[1], code="unchanged")
+        obj.is_active = active
+        obj.save(update_fields=["is_active"])
+        record(
+            actor=actor,
+            action=actions[0] if active else actions[1],
+            target=obj,
+            region=region(obj),
+            changes={"is_active": [not active, active]},
+        )
+    return obj
+
+
 def routing_rule_set_active(*, actor, rule: RoutingRule, active: bool) -> RoutingRule:
     """Take a rule out of use (routing skips it; the row stays for the record) or back in."""
     authorize(actor, Perm.MANAGE_CIVIC, obj=rule)
-    with transaction.atomic():
-        rule = _locked_rule(rule)
-        if rule.is_active == active:
-            raise DomainError(
-                _("This rule is already in use.")
-                if active
-                else _("This rule is already out of use."),
-                code="unchanged",
-            )
-        rule.is_active = active
-        rule.save(update_fields=["is_active"])
-        record(
-            actor=actor,
-            action="civic.routing_rule_reactivate" if active else "civic.routing_rule_deactivate",
-            target=rule,
-            region=rule.district,
-            changes={"is_active": [not active, active]},
-        )
-    return rule
+    return _set_active(
+        rule,
+        active,
+        actor=actor,
+        lock=_locked_rule,
+        region=lambda r: r.district,
+        actions=("civic.routing_rule_reactivate", "civic.routing_rule_deactivate"),
+        already=(_("This rule is already in use."), _("This rule is already out of use.")),
+    )
 
 
 def _template_values(template: ResponseTemplate) -> dict:
@@ -1177,25 +1189,15 @@ def response_template_set_active(
 ) -> ResponseTemplate:
     """Retire a template (staff no longer see it; the row stays) or put it back in use."""
     authorize(actor, Perm.MANAGE_CIVIC, obj=template)
-    with transaction.atomic():
-        template = _locked_template(template)
-        if template.is_active == active:
-            raise DomainError(
-                _("This template is already in use.")
-                if active
-                else _("This template is already retired."),
-                code="unchanged",
-            )
-        template.is_active = active
-        template.save(update_fields=["is_active"])
-        record(
-            actor=actor,
-            action="civic.template_reinstate" if active else "civic.template_retire",
-            target=template,
-            region=template.region,
-            changes={"is_active": [not active, active]},
-        )
-    return template
+    return _set_active(
+        template,
+        active,
+        actor=actor,
+        lock=_locked_template,
+        region=lambda t: t.region,
+        actions=("civic.template_reinstate", "civic.template_retire"),
+        already=(_("This template is already in use."), _("This template is already retired.")),
+    )
 
 
 # --- report categories (global: MANAGE_CIVIC over the deployment's region) ---------------------
@@ -1483,25 +1485,15 @@ def category_set_active(*, actor, category: Category, active: bool) -> Category:
     """Retire a category (no longer offered to reporters or listed by Open311; its reports keep
     it) or put it back in use. Categories are never deleted."""
     region = _authorize_categories(actor)
-    with transaction.atomic():
-        category = _locked_category(category)
-        if category.is_active == active:
-            raise DomainError(
-                _("This category is already in use.")
-                if active
-                else _("This category is already retired."),
-                code="unchanged",
-            )
-        category.is_active = active
-        category.save(update_fields=["is_active"])
-        record(
-            actor=actor,
-            action="civic.category_reinstate" if active else "civic.category_retire",
-            target=category,
-            region=region,
-            changes={"is_active": [not active, active]},
-        )
-    return category
+    return _set_active(
+        category,
+        active,
+        actor=actor,
+        lock=_locked_category,
+        region=lambda _category: region,
+        actions=("civic.category_reinstate", "civic.category_retire"),
+        already=(_("This category is already in use."), _("This category is already retired.")),
+    )
 
 
 # --- Open311 API keys ----------------------------------------------------------------------------
