@@ -752,18 +752,27 @@ def application_reject(*, actor, application: AidApplication, reason: str) -> Ai
     if len(reason) < 2:
         raise DomainError(_("Give the reason for rejecting."), code="reason_required", field="note")
     with transaction.atomic():
-        before = _snapshot(application, "note")
-        step = application.step
-        _move(application, to=AppStatus.REJECTED, note=reason[:500])
-        _step(application, Action.REJECT, actor, reason, step=step)
-        _audit(actor, application, "reject", before, reason)
-        _notify(
-            application,
-            "aid.rejected",
-            _("Your aid application was not approved. You may appeal once."),
-            reason,
-        )
+        _reject(application, actor, reason, action=Action.REJECT)
     return application
+
+
+def _reject(application: AidApplication, actor, reason: str, *, action: str) -> None:
+    """Rejected with the reason (the worker may appeal once): the move, its timeline step, the
+    audit row and the worker's notice. A rejection, or a withdrawn approval."""
+    before = _snapshot(application, "note")
+    step = application.step
+    _move(application, to=AppStatus.REJECTED, note=reason[:500])
+    _step(application, action, actor, reason, step=step)
+    withdrawn = action == Action.WITHDRAW_APPROVAL
+    _audit(actor, application, "withdraw_approval" if withdrawn else "reject", before, reason)
+    _notify(
+        application,
+        "aid.approval_withdrawn" if withdrawn else "aid.rejected",
+        _("The approval of your aid application was withdrawn. You may appeal once.")
+        if withdrawn
+        else _("Your aid application was not approved. You may appeal once."),
+        reason,
+    )
 
 
 def may_withdraw_approval(actor, application: AidApplication) -> bool:
@@ -809,7 +818,6 @@ def application_withdraw_approval(
         )
     programme = application.programme
     with transaction.atomic():
-        before = _snapshot(application, "note")
         # The reservation is released only as far as it is not paid out (the CHECK constraints
         # hold it too): an approved application has no payment, so this always succeeds.
         released = (
@@ -819,16 +827,7 @@ def application_withdraw_approval(
         )
         if not released:
             raise _wrong_state()
-        step = application.step
-        _move(application, to=AppStatus.REJECTED, note=reason[:500])
-        _step(application, Action.WITHDRAW_APPROVAL, actor, reason, step=step)
-        _audit(actor, application, "withdraw_approval", before, reason)
-        _notify(
-            application,
-            "aid.approval_withdrawn",
-            _("The approval of your aid application was withdrawn. You may appeal once."),
-            reason,
-        )
+        _reject(application, actor, reason, action=Action.WITHDRAW_APPROVAL)
     return application
 
 
